@@ -30,3 +30,62 @@ export type { KindErrorOptions } from './observe/kind-error.js';
 export { ChannelClosedError, KindError, WaitGroupError } from './observe/kind-error.js';
 export type { ObservableResult } from './observe/result.js';
 export { unwrap } from './observe/result.js';
+
+// == observe (classify, resultType, error codec) ==
+export type { Classifier } from './observe/classify.js';
+export { classifyError, isKind, registerClassifier } from './observe/classify.js';
+export type { ErrorClass } from './observe/error-classes.js';
+export { registerErrorClass } from './observe/error-classes.js';
+export type { SerializedError } from './observe/error-codec.js';
+export { deserializeError, serializeError } from './observe/error-codec.js';
+export { resultType } from './observe/result-type.js';
+
+// == channel ==
+export type { Timer } from './channel/after.js';
+export { after, timer } from './channel/after.js';
+export { Channel } from './channel/channel.js';
+export type {
+  RecvCase,
+  SelectCase,
+  SelectOptions,
+  SelectResult,
+  SendCase,
+} from './channel/select.js';
+export { recv, select, send } from './channel/select.js';
+export type {
+  ChannelOptions,
+  ReceiveChannel,
+  RecvOptions,
+  RecvResult,
+  SendChannel,
+  SendOptions,
+} from './channel/types.js';
+
+// == go, Task, WaitGroup, Group ==
+export { go } from './pool/go.js';
+export type { TaskFunction, TaskFunctionContext } from './pool/inline-runner.js';
+export type { GoOptions, ResultSink } from './pool/options.js';
+export type { Task } from './pool/task.js';
+export type { WaitOptions } from './waitgroup/wait-group.js';
+export { WaitGroup } from './waitgroup/wait-group.js';
+export type { GroupOptions, GroupSummary, TryGo } from './waitgroup/group.js';
+export { Group } from './waitgroup/group.js';
+export type { DurationStats, GroupStats } from './waitgroup/group-stats.js';
+
+// == worker tasks and pools ==
+export type {
+  Cloneable,
+  CloneableObject,
+  TaskReturn,
+  Transfer,
+  WorkerTask,
+} from './pool/define-task.js';
+export { defineTask, isWorkerTask, transfer } from './pool/define-task.js';
+export type { PoolOptions } from './pool/pool.js';
+export { createPool, getDefaultPool, Pool, shutdown } from './pool/pool.js';
+export type { WorkerGoOptions } from './pool/worker-runner.js';
+export type { SpanProcessorLike } from './observe/span-processor.js';
+export { ThreadlineSpanProcessor, threadlineSpanProcessor } from './observe/span-processor.js';
+export { taskSignal } from './workers/task-signal.js';
+
+// == metrics ==

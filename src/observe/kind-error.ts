@@ -21,13 +21,13 @@ export class KindError extends Error {
   readonly kind: ErrorKind;
   readonly code: string | undefined;
 
-  constructor(kind: ErrorKind, message: string, options: KindErrorOptions = {}) {
+  constructor(kind: ErrorKind, message: string, options?: KindErrorOptions) {
     if (!isErrorKind(kind)) {
       throw new TypeError(`threadline: KindError kind must be an ErrorKind, got ${String(kind)}`);
     }
-    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    super(message, options != null && 'cause' in options ? { cause: options.cause } : undefined);
     this.kind = kind;
-    this.code = options.code;
+    this.code = options?.code;
     // Non-enumerable like Error.prototype.name, and taken from the concrete class
     // so a subclass (a user's too) names itself without setting it.
     Object.defineProperty(this, 'name', {

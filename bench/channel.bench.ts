@@ -1,0 +1,311 @@
+// Channel benchmarks (tinybench): threadline's Channel and select against the
+// floors and the other channel libraries, all in the same run.
+//
+//   npx tsx bench/channel.bench.ts           # full run: 1M messages per iteration
+//   npx tsx bench/channel.bench.ts --quick   # 100k messages, fewer iterations
+//
+// Units: ns per message (one value moved from a sender to a receiver; a
+// ping-pong round trip moves two). Every scenario runs twice: with no context
+// manager, then with OpenTelemetry's AsyncLocalStorageContextManager enabled and
+// active (every promise hop pays for async hooks). Ratios are only meaningful
+// within one run on one machine.
+//
+// Floors: "one promise per operation" is a minimal channel with no close, abort,
+// select or yield budget whose every send and recv returns one promise;
+// "try-first" is threadline's `ch.trySend(v) || (await ch.send(v))` and
+// `ch.tryRecv() ?? (await ch.recv())`, which awaits only when it would block.
+
+import * as os from 'node:os';
+import * as v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { Channel as CspChannel } from '@thi.ng/csp';
+import { Channel as AsyncChannel } from 'async-channel';
+import { Effect, Queue } from 'effect';
+import { Channel, recv, select } from 'threadline';
+import { Bench } from 'tinybench';
+import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from 'ts-chan';
+
+const quick = process.argv.includes('--quick');
+const N = quick ? 100_000 : 1_000_000;
+
+/** The one-promise-per-operation floor: a channel with nothing but the queueing. */
+class FloorChannel<T> {
+  readonly #cap: number;
+  #buf: T[] = [];
+  #head = 0;
+  #senders: { value: T; resolve: () => void }[] = [];
+  #receivers: ((v: T) => void)[] = [];
+  constructor(cap: number) {
+    this.#cap = cap;
+  }
+  send(value: T): Promise<void> {
+    const r = this.#receivers.shift();
+    if (r !== undefined) {
+      r(value);
+      return Promise.resolve();
+    }
+    if (this.#buf.length - this.#head < this.#cap) {
+      this.#buf.push(value);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#senders.push({ value, resolve }));
+  }
+  recv(): Promise<T> {
+    if (this.#buf.length > this.#head) {
+      const v = this.#buf[this.#head++] as T;
+      if (this.#head > 1024) {
+        this.#buf = this.#buf.slice(this.#head);
+        this.#head = 0;
+      }
+      const s = this.#senders.shift();
+      if (s !== undefined) {
+        this.#buf.push(s.value);
+        s.resolve();
+      }
+      return Promise.resolve(v);
+    }
+    const s = this.#senders.shift();
+    if (s !== undefined) {
+      s.resolve();
+      return Promise.resolve(s.value);
+    }
+    return new Promise((resolve) => this.#receivers.push(resolve));
+  }
+}
+
+/** What a scenario needs from an implementation. */
+interface Impl {
+  send(v: number): Promise<unknown> | unknown;
+  recv(): Promise<unknown> | unknown;
+}
+
+type Make = (capacity: number) => Impl;
+
+const impls: Record<string, Make | undefined> = {
+  'floor (1 promise/op)': (cap) => {
+    const ch = new FloorChannel<number>(cap);
+    return { send: (v) => ch.send(v), recv: () => ch.recv() };
+  },
+  threadline: (cap) => {
+    const ch = new Channel<number>(cap);
+    return { send: (v) => ch.send(v), recv: () => ch.recv() };
+  },
+  'threadline try-first': undefined, // inlined below: the idiom must not go through a wrapper call
+  'async-channel': (cap) => {
+    const ch = new AsyncChannel<number>(cap);
+    return { send: (v) => ch.push(v), recv: () => ch.get() };
+  },
+  '@thi.ng/csp': (cap) => {
+    const ch = new CspChannel<number>(Math.max(cap, 1));
+    return { send: (v) => ch.write(v), recv: () => ch.read() };
+  },
+  'ts-chan': (cap) => {
+    const ch = new TsChan<number>(cap);
+    return { send: (v) => ch.send(v), recv: () => ch.recv() };
+  },
+};
+
+async function producerConsumer(make: Make, cap: number): Promise<void> {
+  const ch = make(cap);
+  const producer = (async () => {
+    for (let i = 0; i < N; i++) await ch.send(i);
+  })();
+  for (let i = 0; i < N; i++) await ch.recv();
+  await producer;
+}
+
+async function producerConsumerTryFirst(cap: number): Promise<void> {
+  const ch = new Channel<number>(cap);
+  const producer = (async () => {
+    for (let i = 0; i < N; i++) ch.trySend(i) || (await ch.send(i));
+  })();
+  for (let i = 0; i < N; i++) ch.tryRecv() ?? (await ch.recv());
+  await producer;
+}
+
+async function pingPong(make: Make): Promise<void> {
+  const ping = make(0);
+  const pong = make(0);
+  const echo = (async () => {
+    for (let i = 0; i < N / 2; i++) await pong.send((await ping.recv()) as number);
+  })();
+  for (let i = 0; i < N / 2; i++) {
+    await ping.send(i);
+    await pong.recv();
+  }
+  await echo;
+}
+
+async function pingPongTryFirst(): Promise<void> {
+  const ping = new Channel<number>();
+  const pong = new Channel<number>();
+  const echo = (async () => {
+    for (let i = 0; i < N / 2; i++) {
+      const r = ping.tryRecv() ?? (await ping.recv());
+      pong.trySend(r.value as number) || (await pong.send(r.value as number));
+    }
+  })();
+  for (let i = 0; i < N / 2; i++) {
+    ping.trySend(i) || (await ping.send(i));
+    pong.tryRecv() ?? (await pong.recv());
+  }
+  await echo;
+}
+
+async function effectQueue(cap: number): Promise<void> {
+  await Effect.runPromise(
+    Effect.gen(function* () {
+      const q = yield* Queue.bounded<number>(cap);
+      const producer = yield* Effect.fork(
+        Effect.gen(function* () {
+          for (let i = 0; i < N; i++) yield* Queue.offer(q, i);
+        }),
+      );
+      for (let i = 0; i < N; i++) yield* Queue.take(q);
+      yield* producer.await;
+    }),
+  );
+}
+
+/** Four producers, each on its own unbuffered channel; one consumer selecting over the four. */
+async function selectFour(): Promise<void> {
+  const chans = [0, 1, 2, 3].map(() => new Channel<number>());
+  const producers = chans.map(async (ch) => {
+    for (let i = 0; i < N / 4; i++) await ch.send(i);
+  });
+  const cases = chans.map((ch) => recv(ch));
+  for (let i = 0; i < N; i++) await select(cases);
+  await Promise.all(producers);
+}
+
+async function selectFourTsChan(): Promise<void> {
+  const chans = [0, 1, 2, 3].map(() => new TsChan<number>());
+  const producers = chans.map(async (ch) => {
+    for (let i = 0; i < N / 4; i++) await ch.send(i);
+  });
+  const sel = new TsSelect(chans.map((ch) => tsRecv(ch)));
+  for (let i = 0; i < N; i++) {
+    const idx = await sel.wait();
+    sel.recv(sel.cases[idx] as never);
+  }
+  await Promise.all(producers);
+}
+
+interface Row {
+  scenario: string;
+  impl: string;
+  nsPerMsg: number;
+}
+
+function addScenarios(
+  bench: Bench,
+  label: string,
+  wrap: (fn: () => Promise<void>) => () => Promise<void>,
+): Map<string, { scenario: string; impl: string }> {
+  const names = new Map<string, { scenario: string; impl: string }>();
+  const add = (scenario: string, impl: string, fn: () => Promise<void>) => {
+    const name = `channel: ${scenario} [${impl}]${label}`;
+    names.set(name, { scenario: scenario + label, impl });
+    bench.add(name, wrap(fn));
+  };
+  for (const [scenario, cap] of [
+    ['unbuffered producer→consumer', 0],
+    ['buffered(128) producer→consumer', 128],
+  ] as const) {
+    for (const [impl, make] of Object.entries(impls)) {
+      if (make === undefined) add(scenario, impl, () => producerConsumerTryFirst(cap));
+      else
+        add(scenario, impl + (impl === '@thi.ng/csp' && cap === 0 ? ' cap 1' : ''), () =>
+          producerConsumer(make, cap),
+        );
+    }
+    if (cap > 0) add(scenario, 'effect Queue', () => effectQueue(cap));
+  }
+  for (const [impl, make] of Object.entries(impls)) {
+    if (impl === '@thi.ng/csp') continue; // no rendezvous channel
+    add('ping-pong', impl, make === undefined ? pingPongTryFirst : () => pingPong(make));
+  }
+  add('select over 4 channels', 'threadline', selectFour);
+  add('select over 4 channels', 'ts-chan', selectFourTsChan);
+  return names;
+}
+
+function report(bench: Bench, names: Map<string, { scenario: string; impl: string }>): Row[] {
+  const rows: Row[] = [];
+  for (const task of bench.tasks) {
+    const meta = names.get(task.name);
+    const r = task.result;
+    if (meta === undefined) continue;
+    if (r.state !== 'completed') {
+      console.error(`${task.name}: ${r.state}`, 'error' in r ? r.error : '');
+      continue;
+    }
+    rows.push({ ...meta, nsPerMsg: (r.latency.mean * 1e6) / N });
+  }
+  return rows;
+}
+
+function printTable(rows: Row[]): void {
+  const table = rows.map((row) => {
+    const same = rows.filter((r) => r.scenario === row.scenario);
+    const floor = same.find((r) => r.impl.startsWith('floor'));
+    const ac = same.find((r) => r.impl === 'async-channel');
+    const tc = same.find((r) => r.impl === 'ts-chan');
+    return {
+      scenario: row.scenario,
+      impl: row.impl,
+      'ns/msg': Math.round(row.nsPerMsg),
+      '× floor': floor ? (row.nsPerMsg / floor.nsPerMsg).toFixed(2) : '',
+      '× async-channel': ac ? (row.nsPerMsg / ac.nsPerMsg).toFixed(2) : '',
+      '× ts-chan': tc ? (row.nsPerMsg / tc.nsPerMsg).toFixed(2) : '',
+    };
+  });
+  console.table(table);
+}
+
+function bytesPerIdleChannel(capacity: number): number {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const count = 100_000;
+  let keep: unknown[] = new Array(count).fill(0);
+  for (let i = 0; i < 3; i++) gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < count; i++) keep[i] = new Channel<number>(capacity);
+  for (let i = 0; i < 3; i++) gc();
+  const after = process.memoryUsage().heapUsed;
+  const perChannel = (after - before) / count;
+  keep = [];
+  return perChannel;
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `channel bench: node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.availableParallelism()}, ${os.platform()} ${os.arch()}, ${N} messages per iteration${quick ? ' (--quick)' : ''}`,
+  );
+  console.log(
+    `bytes per idle channel: unbuffered ${bytesPerIdleChannel(0).toFixed(0)} B, buffered(128) ${bytesPerIdleChannel(128).toFixed(0)} B`,
+  );
+  const options = quick
+    ? { iterations: 3, time: 0, warmupIterations: 1, warmupTime: 0 }
+    : { iterations: 5, time: 0, warmupIterations: 2, warmupTime: 0 };
+
+  const plain = new Bench({ name: 'channel', ...options });
+  const plainNames = addScenarios(plain, '', (fn) => fn);
+  await plain.run();
+  const rows = report(plain, plainNames);
+
+  const manager = new AsyncLocalStorageContextManager();
+  manager.enable();
+  context.setGlobalContextManager(manager);
+  const key = createContextKey('threadline.bench');
+  const als = new Bench({ name: 'channel (ALS)', ...options });
+  const active = ROOT_CONTEXT.setValue(key, 1);
+  const alsNames = addScenarios(als, ' (ALS)', (fn) => () => context.with(active, fn));
+  await als.run();
+  rows.push(...report(als, alsNames));
+  printTable(rows);
+}
+
+await main();

@@ -1,0 +1,274 @@
+// CallRecord: main's view of one piscina call (one job or a batch) while it is
+// in flight: its shared state words, the per-job timeouts, aborts of running
+// jobs and what is left when its worker dies.
+//
+// Timeouts: one timer per call, not per job. It fires at the earliest moment a
+// job of the call could time out; it reads the running job's index and start
+// time from the state words (written by the worker), times the job out when its
+// deadline passed (RUNNING → ABORTED_TIMEOUT by CAS), and re-arms for the next
+// deadline. A job whose state word already moved to DONE keeps its result.
+// An aborted job settles at once; its thread is terminated when, GRACE_MS
+// later, it is still running that job (taskSignal() lets it stop earlier).
+//
+// Invariants:
+//   `pending` counts the call's jobs not settled; a call's timer exists only
+//     while the call has not returned and some pending job has a timeoutMs.
+//   Responses, even of jobs already settled, deliver their spans.
+
+import type { ErrorKind } from '../observe/error-kind.js';
+import { KindError } from '../observe/kind-error.js';
+import { deliverWorkerSpans } from '../observe/span-processor.js';
+import {
+  ABORTED_CANCEL,
+  ABORTED_TIMEOUT,
+  allocState,
+  CANCELED,
+  type Call,
+  HEADER_WORDS,
+  QUEUED,
+  RUNNING,
+  startOffset,
+  type TaskResponse,
+  WORD_CURRENT,
+  WORD_THREAD,
+} from '../wire.js';
+import type { AbortKind } from './attempt.js';
+import type { Job, Pool } from './pool.js';
+
+/** How long a timed-out or aborted task may keep running before its thread is terminated. */
+export const GRACE_MS = 100;
+
+/** An attempt that main settled: not run, aborted, or lost with its worker. */
+export interface JobFailure {
+  readonly failure: {
+    readonly error: Error;
+    readonly kind: ErrorKind;
+    readonly startTime: number;
+    readonly endTime: number;
+    readonly elapsedMs: number;
+    readonly threadId: number;
+  };
+}
+
+/** How a job ended: the worker's response, or a failure decided by main. */
+export type JobOutcome = { readonly response: TaskResponse } | JobFailure;
+
+/** A failure of a job that did not start. */
+export function notStarted(error: Error, kind: ErrorKind): JobFailure {
+  const now = performance.timeOrigin + performance.now();
+  return { failure: { error, kind, startTime: now, endTime: now, elapsedMs: 0, threadId: 0 } };
+}
+
+/** Main's record of one in-flight piscina call. Internal. */
+export class CallRecord {
+  readonly id: number;
+  readonly call: Call;
+  readonly jobs: readonly Job[];
+  readonly #state: Int32Array;
+  readonly #starts: Float64Array;
+  pending: number;
+  isReturned = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(id: number, tag: string, jobs: Job[]) {
+    const n = jobs.length;
+    const state = allocState(n);
+    this.id = id;
+    this.jobs = jobs;
+    this.pending = n;
+    this.call = { id, tag, tasks: jobs.map((j) => j.spec.request), state };
+    this.#state = new Int32Array(state, 0, HEADER_WORDS + n);
+    this.#starts = new Float64Array(state, startOffset(n), n);
+    for (let i = 0; i < n; i++) {
+      const job = jobs[i] as Job;
+      job.call = this;
+      job.index = i;
+    }
+  }
+
+  /** The worker's threadId, 0 until the call reached the task entry. */
+  get threadId(): number {
+    return Atomics.load(this.#state, WORD_THREAD);
+  }
+
+  /** Whether a job of the call is running now. */
+  get isRunning(): boolean {
+    return !this.isReturned && Atomics.load(this.#state, WORD_CURRENT) >= 0;
+  }
+
+  unsettled(): Job[] {
+    return this.jobs.filter((j) => !j.done);
+  }
+
+  settle(job: Job, outcome: JobOutcome, pool: Pool): void {
+    if (!job.settle(outcome)) return;
+    this.pending--;
+    pool.jobSettled('response' in outcome ? outcome.response : undefined);
+    if (this.pending === 0) this.#clearTimer();
+  }
+
+  respond(index: number, response: TaskResponse, pool: Pool): void {
+    if (response.spans !== undefined) deliverWorkerSpans(response.spans);
+    const job = this.jobs[index];
+    if (job !== undefined) this.settle(job, { response }, pool);
+  }
+
+  returned(result: TaskResponse | number | undefined, pool: Pool): void {
+    this.isReturned = true;
+    this.#clearTimer();
+    if (this.jobs.length === 1 && typeof result === 'object' && result !== null) {
+      this.respond(0, result, pool);
+    }
+  }
+
+  /** A job's signal aborted: cancel it queued, or abandon it running. */
+  abort(job: Job, kind: AbortKind, error: KindError, pool: Pool): void {
+    const word = HEADER_WORDS + job.index;
+    const prev = Atomics.compareExchange(this.#state, word, QUEUED, CANCELED);
+    if (prev === QUEUED) {
+      this.settle(job, notStarted(error, kind), pool);
+      return;
+    }
+    if (prev === RUNNING) this.#abandon(job, kind, error, pool);
+  }
+
+  #abandon(job: Job, kind: AbortKind, error: KindError, pool: Pool): void {
+    const i = job.index;
+    const word = HEADER_WORDS + i;
+    const to = kind === 'Timeout' ? ABORTED_TIMEOUT : ABORTED_CANCEL;
+    if (Atomics.compareExchange(this.#state, word, RUNNING, to) !== RUNNING) return; // DONE: keep its result
+    const tid = this.threadId;
+    const start = this.#starts[i] as number;
+    const now = performance.timeOrigin + performance.now();
+    this.settle(
+      job,
+      {
+        failure: {
+          error,
+          kind,
+          startTime: start,
+          endTime: now,
+          elapsedMs: Math.max(0, now - start),
+          threadId: tid,
+        },
+      },
+      pool,
+    );
+    const grace = setTimeout(() => {
+      if (
+        Atomics.load(this.#state, word) === to &&
+        Atomics.load(this.#state, WORD_CURRENT) === i &&
+        !this.isReturned
+      ) {
+        pool.terminate(tid, kind === 'Timeout' ? 'timeout' : 'abort');
+      }
+    }, GRACE_MS);
+    grace.unref();
+  }
+
+  armTimeouts(pool: Pool): void {
+    const next = this.#nextCheck(Number.POSITIVE_INFINITY);
+    if (next !== undefined) this.#timer = setTimeout(check, next, this, pool);
+  }
+
+  /** The delay until the next check: `dueIn`, or the shortest timeoutMs of a pending job. */
+  #nextCheck(dueIn: number): number | undefined {
+    let min = dueIn;
+    for (const job of this.jobs) {
+      const t = job.spec.timeoutMs;
+      if (!job.done && t !== undefined && t < min) min = t;
+    }
+    return min === Number.POSITIVE_INFINITY ? undefined : Math.max(1, min);
+  }
+
+  /** The call's timer fired. */
+  check(pool: Pool): void {
+    this.#timer = undefined;
+    if (this.isReturned || this.pending === 0) return;
+    let dueIn = Number.POSITIVE_INFINITY;
+    const cur = Atomics.load(this.#state, WORD_CURRENT);
+    const job = cur >= 0 ? this.jobs[cur] : undefined;
+    const ms = job?.spec.timeoutMs;
+    if (job !== undefined && ms !== undefined && !job.done) {
+      if (Atomics.load(this.#state, HEADER_WORDS + cur) === RUNNING) {
+        const now = performance.timeOrigin + performance.now();
+        const deadline = (this.#starts[cur] as number) + ms;
+        if (now >= deadline) {
+          const source = job.spec.request.source;
+          const reason = new DOMException(`threadline: task timed out after ${ms}ms`, 'TimeoutError');
+          const error = new KindError(
+            'Timeout',
+            `threadline: task "${source}" timed out after ${ms}ms`,
+            { cause: reason },
+          );
+          this.#abandon(job, 'Timeout', error, pool);
+        } else {
+          dueIn = deadline - now;
+        }
+      }
+    }
+    const next = this.#nextCheck(dueIn);
+    if (next !== undefined) this.#timer = setTimeout(check, next, this, pool);
+  }
+
+  /** The worker died during the call: requeue what never started, fail what was running. */
+  salvage(err: unknown, oom: boolean, pool: Pool, requeue: (jobs: Job[]) => void): void {
+    this.isReturned = true;
+    this.#clearTimer();
+    const again: Job[] = [];
+    const tid = this.threadId;
+    const message = err instanceof Error ? err.message : String(err);
+    for (const job of this.jobs) {
+      if (job.done) continue;
+      const s = Atomics.load(this.#state, HEADER_WORDS + job.index);
+      if (s === QUEUED) {
+        again.push(job);
+        continue;
+      }
+      const kind: ErrorKind = oom ? 'ResourceExhausted' : 'Panic';
+      const what = oom ? 'ran out of memory' : 'exited';
+      const error = new KindError(
+        kind,
+        `threadline: worker ${tid} ${what} while running task "${job.spec.request.name}": ${message}`,
+        { cause: err },
+      );
+      const start = this.#starts[job.index] as number;
+      const now = performance.timeOrigin + performance.now();
+      this.settle(
+        job,
+        {
+          failure: {
+            error,
+            kind,
+            startTime: start,
+            endTime: now,
+            elapsedMs: Math.max(0, now - start),
+            threadId: tid,
+          },
+        },
+        pool,
+      );
+    }
+    if (again.length > 0) requeue(again);
+  }
+
+  /** close() or a bootstrap failure: settle every job not started yet. */
+  cancelQueued(error: Error, kind: ErrorKind, pool: Pool): void {
+    for (const job of this.jobs) {
+      if (job.done) continue;
+      const word = HEADER_WORDS + job.index;
+      if (Atomics.compareExchange(this.#state, word, QUEUED, CANCELED) === QUEUED) {
+        this.settle(job, notStarted(error, kind), pool);
+      }
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function check(rec: CallRecord, pool: Pool): void {
+  rec.check(pool);
+}

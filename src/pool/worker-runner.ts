@@ -1,0 +1,382 @@
+// The worker AttemptRunner: one attempt of go(handle, args) on a pool's worker
+// thread. Keeps the contract in ./attempt.ts: never rejects, settles once, one
+// span per attempt.
+//
+// Tracing: with an SDK registered on main, the attempt's caller context travels
+// as W3C traceparent/tracestate/baggage, with the task span's id chosen here;
+// the worker records the task span and the user's spans (when sampled) and
+// returns them in the response. When main settles the attempt itself (timeout,
+// abort, crash, not started), the worker's task span never arrives (an
+// abandoned task drops it), so main records it here with the same id.
+// With no caller span, main takes the sampling decision with the application's
+// tracer's sampler (SDK 2.x internals, best effort; sampled when unreachable).
+//
+// Inside a worker task, go(handle, ...) with no explicit pool runs the child on
+// this thread (no nested pools), as an in-thread task.
+
+import type { TransferListItem } from 'node:worker_threads';
+import {
+  type Attributes,
+  type AttributeValue,
+  type Exception,
+  type HrTime,
+  isSpanContextValid,
+  propagation,
+  type Span,
+  type SpanStatus,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { classifyError } from '../observe/classify.js';
+import { KindError } from '../observe/kind-error.js';
+import { deliverWorkerSpans } from '../observe/span-processor.js';
+import { endTaskSpan, taskSpanAttributes, toHrTime } from '../observe/span-outcome.js';
+import {
+  deserializeError,
+  findUncloneable,
+  formatBaggage,
+  formatTraceparent,
+  parseTraceparent,
+  randomId,
+  type TaskRequest,
+  type WireEvent,
+  type WireSpan,
+  type WireTrace,
+} from '../wire.js';
+import type { AttemptContext, AttemptOutcome, AttemptRunner } from './attempt.js';
+import type { JobOutcome } from './call.js';
+import { type Cloneable, isTransfer, type WorkerTask } from './define-task.js';
+import { InlineRunner } from './inline-runner.js';
+import { getDefaultPool, type Pool, Pool as PoolClass } from './pool.js';
+import { activeTracer } from './tracer.js';
+
+const IN_WORKER = Symbol.for('threadline.worker');
+
+/**
+ * WorkerRunner runs attempts of a defineTask task on a pool.
+ *
+ * @example
+ * startTask(new WorkerRunner(fib, [30], undefined, undefined), 'fib', options, host);
+ */
+export class WorkerRunner<R> implements AttemptRunner<R> {
+  readonly #handle: WorkerTask<readonly Cloneable[], Cloneable>;
+  readonly #args: readonly unknown[];
+  readonly #pool: Pool | undefined;
+  readonly #transfer: readonly TransferListItem[] | undefined;
+
+  constructor(
+    handle: WorkerTask<readonly Cloneable[], Cloneable>,
+    args: readonly unknown[],
+    pool: Pool | undefined,
+    transfer: readonly TransferListItem[] | undefined,
+  ) {
+    this.#handle = handle;
+    this.#args = args;
+    this.#pool = pool;
+    this.#transfer = transfer;
+  }
+
+  run(attempt: AttemptContext): Promise<AttemptOutcome<R>> {
+    if (this.#pool === undefined && (globalThis as { [IN_WORKER]?: boolean })[IN_WORKER] === true) {
+      return this.#runHere(attempt);
+    }
+    const tracer = activeTracer();
+    const wt = tracer === undefined ? undefined : wireTrace(tracer, attempt);
+    const bad = findUncloneable(this.#args);
+    if (bad !== undefined) {
+      const error = new KindError(
+        'Validation',
+        `threadline: task "${this.#handle.name}" arguments cannot be cloned: ${bad}`,
+      );
+      const now = performance.timeOrigin + performance.now();
+      const failure = { error, kind: 'Validation' as const, startTime: now, endTime: now, elapsedMs: 0, threadId: 0 };
+      return Promise.resolve(toOutcome<R>({ failure }, attempt, wt, this.#handle.name));
+    }
+    const request: TaskRequest =
+      wt === undefined
+        ? {
+            url: this.#handle.url,
+            name: this.#handle.name,
+            args: this.#args as unknown[],
+            source: attempt.source,
+            attempt: attempt.retryCount,
+          }
+        : {
+            url: this.#handle.url,
+            name: this.#handle.name,
+            args: this.#args as unknown[],
+            source: attempt.source,
+            attempt: attempt.retryCount,
+            trace: wt,
+          };
+    const pool = this.#pool ?? getDefaultPool();
+    return pool
+      .run({
+        request,
+        transferList: this.#transfer,
+        timeoutMs: attempt.timeoutMs,
+        signal: attempt.signal,
+        abortKind: attempt.abortKind,
+      })
+      .then((o) => toOutcome<R>(o, attempt, wt, this.#handle.name));
+  }
+
+  #runHere(attempt: AttemptContext): Promise<AttemptOutcome<R>> {
+    const fn = this.#handle.fn as (...args: unknown[]) => unknown;
+    const args = structuredClone(this.#args) as unknown[];
+    const inline = new InlineRunner<R>(async () => {
+      const out = await fn(...args);
+      return (isTransfer(out) ? out.value : out) as R;
+    });
+    return inline.run(attempt);
+  }
+}
+
+function wireTrace(tracer: Tracer, attempt: AttemptContext): WireTrace {
+  const parent = trace.getSpanContext(attempt.parentContext);
+  const spanId = randomId(8);
+  let out: { -readonly [K in keyof WireTrace]: WireTrace[K] };
+  if (parent !== undefined && isSpanContextValid(parent)) {
+    out = { traceparent: formatTraceparent(parent), spanId };
+    const ts = parent.traceState?.serialize();
+    if (ts !== undefined && ts !== '') out.tracestate = ts;
+  } else {
+    const traceId = randomId(16);
+    const flags = sampled(tracer, attempt, traceId) ? 1 : 0;
+    out = { traceparent: formatTraceparent({ traceId, spanId, traceFlags: flags }), spanId, root: true };
+  }
+  const bag = propagation.getBaggage(attempt.parentContext);
+  if (bag !== undefined) {
+    const entries = bag.getAllEntries();
+    if (entries.length > 0) out.baggage = formatBaggage(entries);
+  }
+  return out;
+}
+
+interface SamplerLike {
+  shouldSample(...args: unknown[]): { decision: number };
+}
+
+function sampled(tracer: Tracer, attempt: AttemptContext, traceId: string): boolean {
+  try {
+    const sampler = (tracer as unknown as { _sampler?: SamplerLike })._sampler;
+    if (sampler === undefined) return true;
+    const attrs = taskSpanAttributes(attempt.source, attempt.source, attempt.retryCount, 0);
+    const r = sampler.shouldSample(attempt.parentContext, traceId, attempt.source, SpanKind.INTERNAL, attrs, []);
+    return r.decision === 2; // SamplingDecision.RECORD_AND_SAMPLED
+  } catch {
+    return true;
+  }
+}
+
+function toOutcome<R>(
+  o: JobOutcome,
+  attempt: AttemptContext,
+  wt: WireTrace | undefined,
+  taskName: string,
+): AttemptOutcome<R> {
+  if ('response' in o) {
+    const r = o.response;
+    let traceId = r.traceId;
+    let spanId = r.spanId;
+    if (wt === undefined) [traceId, spanId] = parentIds(attempt);
+    if (r.ok) {
+      return {
+        ok: true,
+        value: r.value as R,
+        error: undefined,
+        errorKind: undefined,
+        resultType: r.resultType,
+        elapsedMs: r.elapsedMs,
+        startTime: r.startTime,
+        endTime: r.endTime,
+        traceId,
+        spanId,
+        threadId: r.threadId,
+      };
+    }
+    const error = r.error === undefined ? new KindError('Unknown', 'threadline: task failed') : deserializeError(r.error);
+    return {
+      ok: false,
+      value: undefined,
+      error,
+      errorKind: r.errorKind ?? classifyError(error),
+      resultType: r.resultType,
+      elapsedMs: r.elapsedMs,
+      startTime: r.startTime,
+      endTime: r.endTime,
+      traceId,
+      spanId,
+      threadId: r.threadId,
+    };
+  }
+  const f = o.failure;
+  let traceId: string;
+  let spanId: string;
+  if (wt === undefined) {
+    [traceId, spanId] = parentIds(attempt);
+  } else {
+    const p = parseTraceparent(wt.traceparent);
+    traceId = p?.traceId ?? '';
+    spanId = wt.spanId;
+    if (p !== undefined && (p.traceFlags & 1) === 1) recordMainSpan(wt, p, attempt, taskName, f);
+  }
+  return {
+    ok: false,
+    value: undefined,
+    error: f.error,
+    errorKind: f.kind,
+    resultType: 'undefined',
+    elapsedMs: f.elapsedMs,
+    startTime: f.startTime,
+    endTime: f.endTime,
+    traceId,
+    spanId,
+    threadId: f.threadId,
+  };
+}
+
+function parentIds(attempt: AttemptContext): [string, string] {
+  const p = trace.getSpanContext(attempt.parentContext);
+  return p !== undefined && isSpanContextValid(p) ? [p.traceId, p.spanId] : ['', ''];
+}
+
+/** Records, on main, the task span of an attempt main settled itself. */
+function recordMainSpan(
+  wt: WireTrace,
+  parent: { traceId: string; spanId: string; traceFlags: number },
+  attempt: AttemptContext,
+  taskName: string,
+  f: JobOutcome extends infer T ? (T extends { failure: infer F } ? F : never) : never,
+): void {
+  const start = toHrTime(f.startTime, 0);
+  const span = new MainSpan({
+    name: attempt.source,
+    kind: SpanKind.INTERNAL,
+    traceId: parent.traceId,
+    spanId: wt.spanId,
+    traceFlags: parent.traceFlags,
+    parentSpanId: wt.root === true ? undefined : parent.spanId,
+    startTime: start,
+    attributes: taskSpanAttributes(attempt.source, taskName, attempt.retryCount, f.threadId),
+  });
+  endTaskSpan(
+    span as unknown as Span,
+    { ok: false, error: f.error, errorKind: f.kind, resultType: 'undefined', elapsedMs: f.elapsedMs },
+    toHrTime(f.endTime, 0),
+  );
+}
+
+interface MainSpanInit {
+  name: string;
+  kind: number;
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  parentSpanId: string | undefined;
+  startTime: HrTime;
+  attributes: Attributes;
+}
+
+/** The subset of Span that endTaskSpan uses; end() delivers it as a worker span. */
+class MainSpan {
+  readonly #init: MainSpanInit;
+  readonly #events: WireEvent[] = [];
+  #status: SpanStatus = { code: SpanStatusCode.UNSET };
+
+  constructor(init: MainSpanInit) {
+    this.#init = init;
+  }
+
+  setAttribute(key: string, value: AttributeValue): this {
+    this.#init.attributes[key] = value;
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    this.#status = status;
+    return this;
+  }
+
+  recordException(exception: Exception, time: HrTime): void {
+    const e = exception as { name?: string; message?: string; stack?: string };
+    const attributes: Attributes = {};
+    if (e.name !== undefined) attributes['exception.type'] = e.name;
+    if (e.message !== undefined) attributes['exception.message'] = e.message;
+    if (e.stack !== undefined) attributes['exception.stacktrace'] = e.stack;
+    this.#events.push({ name: 'exception', time, attributes });
+  }
+
+  end(endTime: HrTime): void {
+    const i = this.#init;
+    const span: WireSpan = {
+      name: i.name,
+      kind: i.kind,
+      traceId: i.traceId,
+      spanId: i.spanId,
+      traceFlags: i.traceFlags,
+      ...(i.parentSpanId === undefined ? {} : { parentSpanId: i.parentSpanId }),
+      startTime: i.startTime,
+      endTime,
+      attributes: i.attributes,
+      events: this.#events,
+      links: [],
+      status: this.#status,
+      scope: { name: 'threadline' },
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+    };
+    deliverWorkerSpans([span]);
+  }
+}
+
+/** The options go() takes for a worker task, on top of GoOptions. */
+export interface WorkerGoOptions {
+  /** The pool to run on; default: the default pool (inside a worker task: this thread). */
+  pool?: Pool;
+  /** Transferables among the arguments to move instead of copy (not usable by retries). */
+  transfer?: readonly TransferListItem[];
+}
+
+/**
+ * createWorkerRunner validates go(handle, args, options)'s worker-only parts
+ * and returns the runner. Throws TypeError synchronously for args that are not
+ * an array, a `pool` that is not a Pool, or a `transfer` that is not an array.
+ *
+ * @example
+ * const runner = createWorkerRunner(fib, [30], { pool });
+ */
+export function createWorkerRunner<R>(
+  handle: WorkerTask<readonly Cloneable[], Cloneable>,
+  args: unknown,
+  options: unknown,
+): WorkerRunner<R> {
+  if (typeof handle.url !== 'string' || typeof handle.name !== 'string') {
+    throw new TypeError('threadline: go expects a defineTask handle with a url and a name');
+  }
+  if (!Array.isArray(args)) {
+    throw new TypeError(
+      `threadline: go of task "${handle.name}" expects args as an array, got ${args === null ? 'null' : typeof args}`,
+    );
+  }
+  let pool: Pool | undefined;
+  let transfer: readonly TransferListItem[] | undefined;
+  if (typeof options === 'object' && options !== null) {
+    const o = options as WorkerGoOptions;
+    if (o.pool !== undefined) {
+      if (!(o.pool instanceof PoolClass)) {
+        throw new TypeError(`threadline: go option pool must be a Pool from createPool(), got ${String(o.pool)}`);
+      }
+      pool = o.pool;
+    }
+    if (o.transfer !== undefined) {
+      if (!Array.isArray(o.transfer)) {
+        throw new TypeError(`threadline: go option transfer must be an array, got ${typeof o.transfer}`);
+      }
+      transfer = o.transfer;
+    }
+  }
+  return new WorkerRunner<R>(handle, args, pool, transfer);
+}

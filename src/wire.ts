@@ -1,0 +1,332 @@
+// What crosses between the main thread and a pool's worker threads: the task
+// request and response envelopes, the per-call state words, W3C trace context
+// (traceparent, tracestate, baggage) written and read by threadline itself, and
+// serialized spans. Pure types and codecs: imported by src/pool and
+// src/workers, importing neither.
+//
+// One piscina call carries a Call: one task (`tasks.length === 1`, its response
+// is the call's return value) or a batch (each response is posted on the
+// worker's parentPort as a ResultMessage as soon as that task settles).
+//
+// State words (Int32Array over `Call.state`, a SharedArrayBuffer):
+//   word 0            threadId of the worker running the call (0 until it starts)
+//   word 1            index of the task running now, -1 between tasks
+//   word 2 + i        state of task i: QUEUED → RUNNING (worker, CAS) → DONE (worker, CAS)
+//                     QUEUED → CANCELED (main, CAS: the worker never runs it)
+//                     RUNNING → ABORTED_TIMEOUT | ABORTED_CANCEL (main, CAS: settled by main;
+//                     the worker's taskSignal fires, the thread is terminated after the grace)
+//   float64 at START_OFFSET(n) + 8i   epoch ms at which task i started (worker, before RUNNING)
+// Invariant: each task's state leaves QUEUED exactly once, so a task either runs
+// once or never (exactly-once execution); main settles each task exactly once,
+// whichever of the response, the abort and the worker's death it sees first.
+
+import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
+import type { SerializedError } from './observe/error-codec.js';
+import type { ErrorKind } from './observe/error-kind.js';
+
+// The wire error is error-codec's SerializedError; both sides take the codec from here.
+export type { SerializedError } from './observe/error-codec.js';
+export { deserializeError, serializeError } from './observe/error-codec.js';
+
+/** Task state: dispatched, not started. */
+export const QUEUED = 0;
+/** Task state: claimed by the worker, running. */
+export const RUNNING = 1;
+/** Task state: finished in the worker; its response is posted. */
+export const DONE = 2;
+/** Task state: canceled by main before it started; the worker skips it. */
+export const CANCELED = 3;
+/** Task state: timed out while running; settled by main. */
+export const ABORTED_TIMEOUT = 4;
+/** Task state: canceled while running; settled by main. */
+export const ABORTED_CANCEL = 5;
+
+/** Index of the state word holding the worker's threadId. */
+export const WORD_THREAD = 0;
+/** Index of the state word holding the running task's index. */
+export const WORD_CURRENT = 1;
+/** Number of header words before the per-task state words. */
+export const HEADER_WORDS = 2;
+
+/** Byte offset of the start-time Float64Array in a call's state buffer of `n` tasks. */
+export function startOffset(n: number): number {
+  return Math.ceil(((HEADER_WORDS + n) * 4) / 8) * 8;
+}
+
+/**
+ * allocState makes the shared state buffer of a call of `n` tasks (all QUEUED).
+ *
+ * @example
+ * const state = allocState(64); new Int32Array(state, 0, HEADER_WORDS + 64);
+ */
+export function allocState(n: number): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(startOffset(n) + 8 * n);
+  new Int32Array(sab, 0, 2)[WORD_CURRENT] = -1;
+  return sab;
+}
+
+/** W3C trace context of the caller, as threadline writes it. */
+export interface WireTrace {
+  /** `00-<trace-id>-<parent-id>-<flags>`. */
+  readonly traceparent: string;
+  /** W3C tracestate header value, when the caller's span context has one. */
+  readonly tracestate?: string;
+  /** W3C baggage header value, when the caller's context has baggage. */
+  readonly baggage?: string;
+  /** The task span's id, chosen by main so main can end the span itself when the task is abandoned. */
+  readonly spanId: string;
+  /**
+   * true when the caller had no span: the task span is a root, the traceparent
+   * only carries the new trace id and main's sampling decision.
+   */
+  readonly root?: boolean;
+}
+
+/** One task of a call. */
+export interface TaskRequest {
+  /** The task module's URL (defineTask's first argument). */
+  readonly url: string;
+  /** The task's name in that module. */
+  readonly name: string;
+  readonly args: unknown[];
+  /** `ObservableResult.source`, the span name. */
+  readonly source: string;
+  /** Retries made before this attempt (`app.retry.count`). */
+  readonly attempt: number;
+  /** Caller context; absent when no SDK is registered on main. */
+  readonly trace?: WireTrace;
+}
+
+/** What one piscina call carries. */
+export interface Call {
+  /** Id of the call, unique in its pool; batch responses name it. */
+  readonly id: number;
+  /** Pool-unique tag of the batch message channel (the parentPort messages of this pool). */
+  readonly tag: string;
+  readonly tasks: TaskRequest[];
+  /** State words, see the file-top comment. */
+  readonly state: SharedArrayBuffer;
+}
+
+/** How one task ended, as the worker reports it. */
+export interface TaskResponse {
+  readonly ok: boolean;
+  readonly value?: unknown;
+  /** The serialized error; absent on success. */
+  readonly error?: SerializedError;
+  readonly errorKind?: ErrorKind;
+  readonly resultType: string;
+  /** Epoch ms (sub-ms) of the two clock readings; elapsedMs is their monotonic difference. */
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly elapsedMs: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly threadId: number;
+  /** Spans ended in the worker since the previous response (the task span included). */
+  readonly spans?: WireSpan[];
+}
+
+/** A batch response, posted on the worker's parentPort. */
+export interface ResultMessage {
+  /** The pool's tag: other messages on the pool's 'message' event are ignored. */
+  readonly tl: string;
+  readonly call: number;
+  readonly index: number;
+  readonly response: TaskResponse;
+}
+
+/** A span event as it travels. */
+export interface WireEvent {
+  readonly name: string;
+  readonly time: HrTime;
+  readonly attributes?: Attributes;
+}
+
+/** A span link as it travels. */
+export interface WireLink {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags: number;
+  readonly attributes?: Attributes;
+}
+
+/** An ended span recorded in a worker. */
+export interface WireSpan {
+  readonly name: string;
+  readonly kind: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags: number;
+  readonly traceState?: string;
+  readonly parentSpanId?: string;
+  /** true when the parent is the caller's span on another thread. */
+  readonly parentRemote?: boolean;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+  readonly attributes: Attributes;
+  readonly events: WireEvent[];
+  readonly links: WireLink[];
+  readonly status: { readonly code: number; readonly message?: string };
+  readonly scope: { readonly name: string; readonly version?: string };
+  readonly droppedAttributesCount: number;
+  readonly droppedEventsCount: number;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const INVALID_TRACE = '00000000000000000000000000000000';
+const INVALID_SPAN = '0000000000000000';
+
+/**
+ * formatTraceparent writes a span context as a W3C `traceparent` (version 00).
+ *
+ * @example
+ * formatTraceparent({ traceId, spanId, traceFlags: 1 }); // '00-<traceId>-<spanId>-01'
+ */
+export function formatTraceparent(ctx: Pick<SpanContext, 'traceId' | 'spanId' | 'traceFlags'>): string {
+  const flags = (ctx.traceFlags & 0xff).toString(16).padStart(2, '0');
+  return `00-${ctx.traceId}-${ctx.spanId}-${flags}`;
+}
+
+/**
+ * parseTraceparent reads a W3C `traceparent`; `undefined` when malformed or
+ * carrying the all-zero ids.
+ *
+ * @example
+ * parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+ */
+export function parseTraceparent(
+  value: string,
+): { traceId: string; spanId: string; traceFlags: number } | undefined {
+  const m = TRACEPARENT.exec(value);
+  if (m === null) return undefined;
+  const [, traceId, spanId, flags] = m as unknown as [string, string, string, string];
+  if (traceId === INVALID_TRACE || spanId === INVALID_SPAN) return undefined;
+  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) };
+}
+
+/**
+ * formatBaggage writes entries as a W3C `baggage` header value
+ * (`key=value;metadata`, values percent-encoded).
+ *
+ * @example
+ * formatBaggage([['user', { value: 'a b' }]]); // 'user=a%20b'
+ */
+export function formatBaggage(
+  entries: Iterable<readonly [string, { value: string; metadata?: { toString(): string } }]>,
+): string {
+  const parts: string[] = [];
+  for (const [key, entry] of entries) {
+    let part = `${encodeURIComponent(key)}=${encodeURIComponent(entry.value)}`;
+    const meta = entry.metadata?.toString();
+    if (meta !== undefined && meta !== '') part += `;${meta}`;
+    parts.push(part);
+  }
+  return parts.join(',');
+}
+
+/**
+ * parseBaggage reads a W3C `baggage` header value; malformed members are skipped.
+ *
+ * @example
+ * parseBaggage('user=a%20b;p=1'); // [['user', { value: 'a b', metadata: 'p=1' }]]
+ */
+export function parseBaggage(value: string): [string, { value: string; metadata?: string }][] {
+  const out: [string, { value: string; metadata?: string }][] = [];
+  for (const member of value.split(',')) {
+    const [pair, ...meta] = member.split(';');
+    const eq = pair?.indexOf('=') ?? -1;
+    if (pair === undefined || eq <= 0) continue;
+    try {
+      const key = decodeURIComponent(pair.slice(0, eq).trim());
+      const v = decodeURIComponent(pair.slice(eq + 1).trim());
+      const entry: { value: string; metadata?: string } = { value: v };
+      if (meta.length > 0) entry.metadata = meta.join(';').trim();
+      out.push([key, entry]);
+    } catch {
+      // a malformed percent-encoding: skip the member, as the W3C spec asks
+    }
+  }
+  return out;
+}
+
+const HEX = '0123456789abcdef';
+
+/**
+ * randomId returns `bytes` random bytes as lowercase hex, never all zeros
+ * (trace ids: 16 bytes, span ids: 8).
+ *
+ * @example
+ * randomId(8); // 'a3f09c1d5e7b2468'
+ */
+export function randomId(bytes: number): string {
+  let out = '';
+  for (let i = 0; i < bytes * 2; i++) out += HEX[(Math.random() * 16) | 0];
+  return /^0+$/.test(out) ? randomId(bytes) : out;
+}
+
+// findUncloneable: a cheap walk that finds what structured cloning would reject,
+// so main answers Validation before dispatching an argument, and a worker
+// answers Validation instead of dying in postMessage (piscina posts a call's
+// result itself; a DataCloneError there kills the worker). Primitives cost one
+// typeof; the walk stops after MAX_NODES objects and then trusts the rest;
+// cycles are followed once.
+const MAX_NODES = 10_000;
+
+/**
+ * findUncloneable returns a description of the first value in `root` that
+ * cannot be structured-cloned, or undefined.
+ *
+ * @example
+ * findUncloneable({ f: () => 1 }); // 'a function at .f'
+ */
+export function findUncloneable(root: unknown): string | undefined {
+  const t = typeof root;
+  if (t === 'function') return 'a function';
+  if (t === 'symbol') return 'a symbol';
+  if (t !== 'object' || root === null) return undefined;
+  const seen = new Set<object>();
+  const stack: [unknown, string][] = [[root, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop() as [unknown, string];
+    const vt = typeof value;
+    if (vt === 'function') return `a function at ${path || 'the top'}`;
+    if (vt === 'symbol') return `a symbol at ${path || 'the top'}`;
+    if (vt !== 'object' || value === null) continue;
+    const obj = value as object;
+    if (seen.has(obj)) continue;
+    seen.add(obj);
+    if (seen.size > MAX_NODES) return undefined;
+    if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer || obj instanceof Date) continue;
+    if (obj instanceof RegExp || obj instanceof Error) continue;
+    if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet || obj instanceof WeakRef) {
+      return `a ${obj.constructor.name} at ${path || 'the top'}`;
+    }
+    if (obj instanceof Map) {
+      for (const [k, v] of obj) {
+        stack.push([k, `${path}.<key>`], [v, `${path}.get(…)`]);
+      }
+      continue;
+    }
+    if (obj instanceof Set) {
+      for (const v of obj) stack.push([v, `${path}.<item>`]);
+      continue;
+    }
+    if (Array.isArray(obj)) {
+      for (let i = 0; i < obj.length; i++) {
+        const v = obj[i];
+        if (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol') {
+          stack.push([v, `${path}[${i}]`]);
+        }
+      }
+      continue;
+    }
+    for (const key of Object.keys(obj)) {
+      const v = (obj as Record<string, unknown>)[key];
+      if (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol') {
+        stack.push([v, `${path}.${key}`]);
+      }
+    }
+  }
+  return undefined;
+}
