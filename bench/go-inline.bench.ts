@@ -14,7 +14,7 @@
 //   npx tsx bench/go-inline.bench.ts            # 12 runs x 300 ms per variant
 //   npx tsx bench/go-inline.bench.ts --quick    # 10 runs x 60 ms per variant
 
-import os from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -93,7 +93,7 @@ function report(title: string, perRun: Map<string, number[]>, base: string, subj
 
 async function main() {
   console.log(
-    `go-inline bench: node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, ` +
+    `go-inline bench: node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}, ` +
       `${RUNS} runs x ${TIME_MS} ms per variant, ${INNER} awaited calls per sample`,
   );
 

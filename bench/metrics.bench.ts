@@ -80,33 +80,42 @@ bench
     withSdk,
   );
 
-// go() on the event loop, once its module is built (src/pool/go.ts).
-const api = (await import('threadline')) as Record<string, unknown>;
-if (typeof api.go === 'function') {
-  const go = api.go as (fn: () => unknown, options?: { source: string }) => PromiseLike<unknown>;
-  const run = async () => {
-    for (let i = 0; i < 100; i++) await go(() => i, { source: 'bench' });
-  };
-  bench
-    .add('metrics: go() ×100 on the loop, no MeterProvider', run, withoutSdk)
-    .add('metrics: go() ×100 on the loop, SDK MeterProvider', run, withSdk);
-}
+// go() on the event loop and on a worker pool, with and without an SDK.
+const { createPool, go } = await import('threadline');
+const { noop } = await import('../dist/test/fixtures/worker-tasks.js');
+const pool = createPool({ name: 'bench', minThreads: 1, maxThreads: 1 });
+const loop = async () => {
+  for (let i = 0; i < 100; i++) await go(() => i, { source: 'bench' });
+};
+const worker = async () => {
+  for (let i = 0; i < 100; i++) await go(noop, [], { source: 'bench', pool });
+};
+bench
+  .add('metrics: go() ×100 on the loop, no MeterProvider', loop, withoutSdk)
+  .add('metrics: go() ×100 on the loop, SDK MeterProvider', loop, withSdk)
+  .add('metrics: go(task) ×100 on a worker, no MeterProvider', worker, withoutSdk)
+  .add('metrics: go(task) ×100 on a worker, SDK MeterProvider', worker, withSdk);
 
 await bench.run();
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, ${arch()}`);
 console.table(bench.table());
 const baseline = bench.tasks[0]?.result;
 const base = baseline && 'latency' in baseline ? baseline.latency.mean : Number.NaN;
-const goNoSdk = bench.tasks[3]?.result;
-for (const task of bench.tasks) {
-  const r = task.result;
-  if (!r || !('latency' in r)) continue;
-  const perCall = task.name.includes('go()') ? r.latency.mean / 100 : r.latency.mean / CALLS;
-  const vs =
-    task.name.includes('go()') && goNoSdk && 'latency' in goNoSdk
-      ? `${(r.latency.mean / goNoSdk.latency.mean).toFixed(2)}× go() without SDK`
-      : `${(r.latency.mean / base).toFixed(2)}× baseline`;
+const mean = (i: number) => {
+  const r = bench.tasks[i]?.result;
+  return r && 'latency' in r ? r.latency.mean : Number.NaN;
+};
+bench.tasks.forEach((task, i) => {
+  const isGo = task.name.includes('go(');
+  const perCall = mean(i) / (isGo ? 100 : CALLS);
+  // go() rows compare with the row above them (same scenario, no MeterProvider).
+  const vs = isGo
+    ? i % 2 === 1
+      ? 'no MeterProvider'
+      : `${(mean(i) / mean(i - 1)).toFixed(2)}× without MeterProvider`
+    : `${(mean(i) / base).toFixed(2)}× baseline`;
   console.log(`${task.name}: ${(perCall * 1e6).toFixed(1)} ns per call, ${vs}`);
-}
+});
+await pool.close();
 await sdk.shutdown();
 if (sink < 0) console.log(sink);

@@ -41,17 +41,7 @@ export { deserializeError, serializeError } from './observe/error-codec.js';
 export { resultType } from './observe/result-type.js';
 
 // == channel ==
-export type { Timer } from './channel/after.js';
-export { after, timer } from './channel/after.js';
 export { Channel } from './channel/channel.js';
-export type {
-  RecvCase,
-  SelectCase,
-  SelectOptions,
-  SelectResult,
-  SendCase,
-} from './channel/select.js';
-export { recv, select, send } from './channel/select.js';
 export type {
   ChannelOptions,
   ReceiveChannel,
@@ -60,6 +50,17 @@ export type {
   SendChannel,
   SendOptions,
 } from './channel/types.js';
+export { recv, select, send } from './channel/select.js';
+export type {
+  NilCase,
+  RecvCase,
+  SelectCase,
+  SelectOptions,
+  SelectResult,
+  SendCase,
+} from './channel/select.js';
+export { after, timer } from './channel/after.js';
+export type { Timer } from './channel/after.js';
 
 // == go, Task, WaitGroup, Group ==
 export { go } from './pool/go.js';

@@ -15,6 +15,8 @@
 //                     QUEUED → CANCELED (main, CAS: the worker never runs it)
 //                     RUNNING → ABORTED_TIMEOUT | ABORTED_CANCEL (main, CAS: settled by main;
 //                     the worker's taskSignal fires, the thread is terminated after the grace)
+//                     RUNNING → EXITED (worker, from its process 'exit' event: a timeout must
+//                     not race a process.exit() whose thread is still shutting down)
 //   float64 at START_OFFSET(n) + 8i   epoch ms at which task i started (worker, before RUNNING)
 // Invariant: each task's state leaves QUEUED exactly once, so a task either runs
 // once or never (exactly-once execution); main settles each task exactly once,
@@ -40,6 +42,8 @@ export const CANCELED = 3;
 export const ABORTED_TIMEOUT = 4;
 /** Task state: canceled while running; settled by main. */
 export const ABORTED_CANCEL = 5;
+/** Task state: the worker called process.exit() while running it (set from the worker's 'exit' event). */
+export const EXITED = 6;
 
 /** Index of the state word holding the worker's threadId. */
 export const WORD_THREAD = 0;
@@ -136,6 +140,96 @@ export interface ResultMessage {
   readonly response: TaskResponse;
 }
 
+// ── Compact encodings ────────────────────────────────────────────────────────
+// Calls, responses and result messages travel as flat arrays: structured
+// cloning an array of values costs about half as much as an object with keys
+// (measured: 1.8 µs vs 4 µs for a one-task call), and these cross on every task.
+
+/** Fields per task in an encoded call. */
+const TASK_FIELDS = 6;
+
+/** An encoded Call: `[id, tag, state, ...TASK_FIELDS per task]`. */
+export type WireCall = unknown[];
+/** An encoded TaskResponse. */
+export type WireResponse = unknown[];
+/** An encoded ResultMessage: `[tag, call, index, WireResponse]`. */
+export type WireResult = [string, number, number, WireResponse];
+
+/**
+ * encodeCall flattens a call for postMessage; decodeCall restores it.
+ *
+ * @example
+ * decodeCall(encodeCall(call)); // deep-equals call
+ */
+export function encodeCall(call: Call): WireCall {
+  const out: unknown[] = [call.id, call.tag, call.state];
+  for (const t of call.tasks) out.push(t.url, t.name, t.args, t.source, t.attempt, t.trace);
+  return out;
+}
+
+/** decodeCall is encodeCall's inverse. */
+export function decodeCall(w: WireCall): Call {
+  const tasks: TaskRequest[] = [];
+  for (let i = 3; i < w.length; i += TASK_FIELDS) {
+    const trace = w[i + 5] as WireTrace | undefined;
+    const t = {
+      url: w[i] as string,
+      name: w[i + 1] as string,
+      args: w[i + 2] as unknown[],
+      source: w[i + 3] as string,
+      attempt: w[i + 4] as number,
+    };
+    tasks.push(trace === undefined ? t : { ...t, trace });
+  }
+  return { id: w[0] as number, tag: w[1] as string, state: w[2] as SharedArrayBuffer, tasks };
+}
+
+/**
+ * encodeResponse flattens a response; decodeResponse restores it (endTime is
+ * recomputed as startTime + elapsedMs).
+ *
+ * @example
+ * decodeResponse(encodeResponse(response));
+ */
+export function encodeResponse(r: TaskResponse): WireResponse {
+  return [
+    r.ok ? 1 : 0,
+    r.ok ? r.value : r.error,
+    r.resultType,
+    r.startTime,
+    r.elapsedMs,
+    r.traceId,
+    r.spanId,
+    r.threadId,
+    r.errorKind,
+    r.spans,
+  ];
+}
+
+/** decodeResponse is encodeResponse's inverse. */
+export function decodeResponse(w: WireResponse): TaskResponse {
+  const ok = w[0] === 1;
+  const startTime = w[3] as number;
+  const elapsedMs = w[4] as number;
+  const r: { -readonly [K in keyof TaskResponse]: TaskResponse[K] } = {
+    ok,
+    resultType: w[2] as string,
+    startTime,
+    endTime: startTime + elapsedMs,
+    elapsedMs,
+    traceId: w[5] as string,
+    spanId: w[6] as string,
+    threadId: w[7] as number,
+  };
+  if (ok) r.value = w[1];
+  else {
+    r.error = w[1] as SerializedError;
+    r.errorKind = w[8] as ErrorKind;
+  }
+  if (w[9] !== undefined) r.spans = w[9] as WireSpan[];
+  return r;
+}
+
 /** A span event as it travels. */
 export interface WireEvent {
   readonly name: string;
@@ -183,7 +277,9 @@ const INVALID_SPAN = '0000000000000000';
  * @example
  * formatTraceparent({ traceId, spanId, traceFlags: 1 }); // '00-<traceId>-<spanId>-01'
  */
-export function formatTraceparent(ctx: Pick<SpanContext, 'traceId' | 'spanId' | 'traceFlags'>): string {
+export function formatTraceparent(
+  ctx: Pick<SpanContext, 'traceId' | 'spanId' | 'traceFlags'>,
+): string {
   const flags = (ctx.traceFlags & 0xff).toString(16).padStart(2, '0');
   return `00-${ctx.traceId}-${ctx.spanId}-${flags}`;
 }
@@ -273,6 +369,16 @@ export function randomId(bytes: number): string {
 // cycles are followed once.
 const MAX_NODES = 10_000;
 
+function isFlat(values: unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if ((typeof v === 'object' && v !== null) || typeof v === 'function' || typeof v === 'symbol') {
+      return false;
+    }
+  }
+  return true;
+}
+
 /**
  * findUncloneable returns a description of the first value in `root` that
  * cannot be structured-cloned, or undefined.
@@ -285,6 +391,7 @@ export function findUncloneable(root: unknown): string | undefined {
   if (t === 'function') return 'a function';
   if (t === 'symbol') return 'a symbol';
   if (t !== 'object' || root === null) return undefined;
+  if (Array.isArray(root) && isFlat(root)) return undefined; // the common args shape: no allocation
   const seen = new Set<object>();
   const stack: [unknown, string][] = [[root, '']];
   while (stack.length > 0) {
@@ -299,7 +406,12 @@ export function findUncloneable(root: unknown): string | undefined {
     if (seen.size > MAX_NODES) return undefined;
     if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer || obj instanceof Date) continue;
     if (obj instanceof RegExp || obj instanceof Error) continue;
-    if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet || obj instanceof WeakRef) {
+    if (
+      obj instanceof Promise ||
+      obj instanceof WeakMap ||
+      obj instanceof WeakSet ||
+      obj instanceof WeakRef
+    ) {
       return `a ${obj.constructor.name} at ${path || 'the top'}`;
     }
     if (obj instanceof Map) {

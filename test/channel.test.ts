@@ -1,4 +1,20 @@
-import { Channel, ChannelClosedError } from 'threadline';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { metrics } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  type DataPoint,
+  MeterProvider,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  ATTR_CHANNEL_NAME,
+  ATTR_CHANNEL_OP,
+  Channel,
+  ChannelClosedError,
+  METRIC_CHANNEL_LENGTH,
+  METRIC_CHANNEL_WAITERS,
+} from 'threadline';
 import { describe, expect, it } from 'vitest';
 import { sortNumbers, track, turn, waiters } from './support/channels.js';
 
@@ -376,6 +392,48 @@ describe('Channel', () => {
     });
   });
 
+  describe('name', () => {
+    class Reader extends MetricReader {
+      constructor() {
+        super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+      }
+      protected override async onForceFlush(): Promise<void> {}
+      protected override async onShutdown(): Promise<void> {}
+      async points(name: string): Promise<[unknown, unknown][]> {
+        const { resourceMetrics } = await this.collect();
+        const metric = resourceMetrics.scopeMetrics
+          .flatMap((sm) => sm.metrics)
+          .find((m) => m.descriptor.name === name);
+        return (metric?.dataPoints ?? []).map((p: DataPoint<unknown>) => [p.attributes, p.value]);
+      }
+    }
+
+    it('reports a named channel length and waiters by op through the metrics API', async () => {
+      const reader = new Reader();
+      const provider = new MeterProvider({ readers: [reader] });
+      metrics.setGlobalMeterProvider(provider);
+      try {
+        const ch = new Channel<number>(2, { name: 'jobs' });
+        new Channel<number>(1); // unnamed: not reported
+        ch.trySend(1);
+        ch.trySend(2);
+        const blocked = ch.send(3);
+        expect(await reader.points(METRIC_CHANNEL_LENGTH)).toEqual([
+          [{ [ATTR_CHANNEL_NAME]: 'jobs' }, 2],
+        ]);
+        expect(await reader.points(METRIC_CHANNEL_WAITERS)).toEqual([
+          [{ [ATTR_CHANNEL_NAME]: 'jobs', [ATTR_CHANNEL_OP]: 'send' }, 1],
+          [{ [ATTR_CHANNEL_NAME]: 'jobs', [ATTR_CHANNEL_OP]: 'recv' }, 0],
+        ]);
+        ch.tryRecv();
+        await blocked;
+      } finally {
+        metrics.disable();
+        await provider.shutdown();
+      }
+    });
+  });
+
   describe('length and capacity', () => {
     it('report len(ch) and cap(ch) as the buffer fills, wraps and grows (Go TestChan)', () => {
       for (const cap of [1, 3, 16, 17, 100]) {
@@ -517,5 +575,22 @@ describe('Channel', () => {
       expect(firedAt).toBeGreaterThanOrEqual(0);
       expect(firedAt).toBeLessThan(total);
     });
+  });
+});
+
+describe('channel examples', () => {
+  const run = async (file: string) =>
+    (await promisify(execFile)(process.execPath, [file], { timeout: 20_000 })).stdout;
+
+  it('examples/pipeline.ts fans out, fans in and stops early', async () => {
+    expect(await run('dist/examples/pipeline.js')).toBe(
+      'sum of squares 1..10 = 385\nfirst two squares: 1, 4\n',
+    );
+  });
+
+  it('examples/select-timeout.ts times out, polls and stops its timer', async () => {
+    expect(await run('dist/examples/select-timeout.js')).toBe(
+      'timed out after 10ms\nnothing ready yet\ngot slow result; timer stopped before firing: true\n',
+    );
   });
 });

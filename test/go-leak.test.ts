@@ -30,10 +30,16 @@ describe('go()', () => {
       const shutdown = new AbortController();
       const signal = shutdown.signal;
       const fn = async () => 1;
+      const warnings: Error[] = [];
+      const onWarning = (w: Error) => warnings.push(w);
+      process.on('warning', onWarning);
       await churn(() => go(fn, { signal })); // warm-up: JIT, relay, Set capacity
       const before = heapAfterGc();
       await churn(() => go(fn, { signal }));
       const grown = heapAfterGc() - before;
+      process.off('warning', onWarning);
+      // One listener on the signal however many tasks share it: no MaxListenersExceededWarning.
+      expect(warnings.map((w) => w.name)).toEqual([]);
       expect(subscriberCount(signal)).toBe(0);
       expect(grown).toBeLessThan(2 * MB);
     });

@@ -2,8 +2,8 @@ import { isMainThread } from 'node:worker_threads';
 import {
   createPool,
   defineTask,
-  go,
   Group,
+  go,
   isKind,
   KindError,
   type Pool,
@@ -110,7 +110,9 @@ describe('go(handle, args)', () => {
     it('settles Validation without dispatching when an argument cannot be cloned', async () => {
       const r = await go(t.add, [(() => 1) as never, 2], { pool });
       expect(r.errorKind).toBe('Validation');
-      expect(r.error?.message).toBe('threadline: task "add" arguments cannot be cloned: a function at [0]');
+      expect(r.error?.message).toBe(
+        'threadline: task "add" arguments cannot be cloned: a function at [0]',
+      );
       expect(r.threadId).toBe(0);
     });
 
@@ -220,7 +222,9 @@ describe('defineTask()', () => {
 
 describe('transfer()', () => {
   it('rejects a list that is not an array', () => {
-    expect(() => transfer(1, 'x' as never)).toThrow('threadline: transfer list must be an array, got string');
+    expect(() => transfer(1, 'x' as never)).toThrow(
+      'threadline: transfer list must be an array, got string',
+    );
   });
 });
 

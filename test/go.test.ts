@@ -10,6 +10,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { Channel, Group, go, KindError, type ObservableResult, unwrap } from 'threadline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { backoffDelay } from '../dist/src/pool/retry.js';
 import { setUpOtel, useOtel } from './support/otel.js';
 
 const never = () => new Promise<never>(() => {});
@@ -148,7 +149,7 @@ describe('go()', () => {
       expect(r.errorKind).toBe('Timeout');
       expect(r.error?.message).toBe('threadline: task "slow" timed out after 5ms');
       expect(seen?.aborted).toBe(true);
-      expect((seen?.reason as Error).name).toBe('TimeoutError');
+      expect((seen!.reason as Error).name).toBe('TimeoutError');
       expect(r.error?.cause).toBe(seen?.reason);
     });
 
@@ -159,6 +160,21 @@ describe('go()', () => {
       await late.promise;
       expect(r.ok).toBe(false);
       expect(r.value).toBeUndefined();
+    });
+
+    it('gives fn an aborted signal when it first reads it after the timeout', async () => {
+      let ctx: { signal: AbortSignal } | undefined;
+      const r = await go(
+        (c) => {
+          ctx = c;
+          return never();
+        },
+        { timeoutMs: 1 },
+      );
+      expect(r.errorKind).toBe('Timeout');
+      expect(ctx?.signal.aborted).toBe(true);
+      expect((ctx!.signal.reason as Error).name).toBe('TimeoutError');
+      expect(r.error?.cause).toBe(ctx?.signal.reason);
     });
 
     it('does not fire once fn settled first', async () => {
@@ -189,7 +205,7 @@ describe('go()', () => {
       const r = await go(() => never(), { signal: AbortSignal.timeout(1), source: 'dl' });
       expect(r.errorKind).toBe('Timeout');
       expect(r.error?.message).toBe('threadline: task "dl" deadline exceeded');
-      expect((r.error?.cause as Error).name).toBe('TimeoutError');
+      expect((r.error!.cause as Error).name).toBe('TimeoutError');
     });
 
     it('does not run fn when the signal is already aborted', async () => {
@@ -376,7 +392,7 @@ describe('go()', () => {
       expect(r.error?.message).toBe(
         'threadline: task "producer" result not delivered: threadline: send on closed channel',
       );
-      expect((r.error?.cause as { value: number }).value).toBe(7);
+      expect((r.error!.cause as { value: number }).value).toBe(7);
     });
 
     it('abandons a blocked send when the signal aborts: Canceled, the result as cause', async () => {
@@ -395,7 +411,7 @@ describe('go()', () => {
       expect(r.error?.message).toBe(
         'threadline: task "p" canceled before its result was delivered',
       );
-      expect((r.error?.cause as { ok: boolean }).ok).toBe(true);
+      expect((r.error!.cause as { ok: boolean }).ok).toBe(true);
     });
   });
 
@@ -424,7 +440,7 @@ describe('go()', () => {
       expect(r.error?.message).toBe(
         'threadline: task "into/closed" result not delivered: threadline: send on closed channel',
       );
-      expect((r.error?.cause as ObservableResult<number>).value).toBe(5);
+      expect((r.error!.cause as ObservableResult<number>).value).toBe(5);
     });
 
     it('holds the Group slot while the send is blocked', async () => {
@@ -453,7 +469,7 @@ describe('go()', () => {
       });
       const r = await blocked;
       expect(r.errorKind).toBe('Canceled');
-      expect((r.error?.cause as ObservableResult<number>).value).toBe(1);
+      expect((r.error!.cause as ObservableResult<number>).value).toBe(1);
       expect(ch.tryRecv()).toBeUndefined();
     });
   });
@@ -598,6 +614,19 @@ describe('go()', () => {
       expect(second.spansNamed('late')).toHaveLength(1);
       expect(r.spanId).not.toBe('');
     });
+  });
+});
+
+describe('backoffDelay()', () => {
+  it('doubles from retryDelayMs with jitter in [0.5, 1) of the nominal delay', () => {
+    expect(backoffDelay(10, 0, () => 0)).toBe(5);
+    expect(backoffDelay(10, 3, () => 0)).toBe(40);
+    expect(backoffDelay(10, 3, () => 0.999)).toBeCloseTo(79.96, 5);
+  });
+
+  it('caps the nominal delay at 30 s', () => {
+    expect(backoffDelay(10, 40, () => 0.999_999)).toBeLessThan(30_000);
+    expect(backoffDelay(10, 40, () => 0)).toBe(15_000);
   });
 });
 

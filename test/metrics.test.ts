@@ -9,14 +9,13 @@ import {
   type MetricData,
   MetricReader,
 } from '@opentelemetry/sdk-metrics';
+import { Channel, createPool, go } from 'threadline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPool, go } from '../dist/src/index.js';
 import {
   type ChannelSource,
   observeChannel,
   observePool,
   type PoolSource,
-  recordOnSettle,
   recordTaskDuration,
   recordWorkerExit,
   TASK_DURATION_BUCKETS,
@@ -190,6 +189,21 @@ describe('recordTaskDuration()', () => {
     await firstProvider.shutdown();
   });
 
+  it('returns before reading the result when no MeterProvider is registered', () => {
+    metrics.disable();
+    const warnings = captureDiag();
+    const untouchable = new Proxy(result(), {
+      get() {
+        throw new Error('read');
+      },
+    });
+    recordTaskDuration(untouchable, 'loop');
+    expect(warnings).toEqual([]);
+    register();
+    recordTaskDuration(untouchable, 'loop');
+    expect(warnings).toEqual(['threadline: metrics: recordTaskDuration failed: read']);
+  });
+
   it('never throws into the caller and reports through diag', async () => {
     const warnings = captureDiag();
     const broken = result();
@@ -205,18 +219,6 @@ describe('recordTaskDuration()', () => {
       'threadline: metrics: recordTaskDuration failed: elapsedMs is NaN',
     ]);
     expect(await reader.points('threadline.task.duration')).toEqual([]);
-  });
-});
-
-describe('recordOnSettle()', () => {
-  it('records the task once it settles and returns the same promise', async () => {
-    const task = Promise.resolve(failure('Network'));
-    expect(recordOnSettle(task, 'worker', 'io')).toBe(task);
-    expect(await reader.points('threadline.task.duration')).toEqual([]);
-    await task;
-    await Promise.resolve();
-    const points = await reader.points('threadline.task.duration');
-    expect(points.map((p) => p.attributes['threadline.pool.name'])).toEqual(['io']);
   });
 });
 
@@ -362,6 +364,30 @@ describe('observeChannel()', () => {
       [{ 'threadline.channel.name': 'jobs', op: 'send' }, 2],
       [{ 'threadline.channel.name': 'jobs', op: 'recv' }, 0],
     ]);
+  });
+});
+
+describe('Channel with a name', () => {
+  it('reports its length and blocked receivers through observeChannel', async () => {
+    const ch = new Channel<number>(4, { name: 'metrics-test' });
+    await ch.send(1);
+    await ch.send(2);
+    const read = async (name: string) =>
+      (await reader.points(name))
+        .filter((p) => p.attributes['threadline.channel.name'] === 'metrics-test')
+        .map((p) => [p.attributes.op, p.value]);
+    expect(await read('threadline.channel.length')).toEqual([[undefined, 2]]);
+    const empty = new Channel<number>(0, { name: 'metrics-test-empty' });
+    const pending = empty.recv();
+    const waiters = (await reader.points('threadline.channel.waiters'))
+      .filter((p) => p.attributes['threadline.channel.name'] === 'metrics-test-empty')
+      .map((p) => [p.attributes.op, p.value]);
+    expect(waiters).toEqual([
+      ['send', 0],
+      ['recv', 1],
+    ]);
+    await empty.send(7);
+    expect((await pending).value).toBe(7);
   });
 });
 

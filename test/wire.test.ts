@@ -34,23 +34,26 @@ describe('wire', () => {
 
     it('rejects malformed values and all-zero ids', () => {
       expect(parseTraceparent('garbage')).toBeUndefined();
-      expect(parseTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01')).toBeUndefined();
-      expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01')).toBeUndefined();
-      expect(parseTraceparent('00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01')).toBeUndefined();
+      expect(
+        parseTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01'),
+      ).toBeUndefined();
+      expect(
+        parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01'),
+      ).toBeUndefined();
+      expect(
+        parseTraceparent('00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01'),
+      ).toBeUndefined();
     });
   });
 
   describe('formatBaggage() / parseBaggage()', () => {
     it('round-trips keys and values with reserved characters', () =>
       fc.assert(
-        fc.property(
-          fc.dictionary(fc.string({ minLength: 1 }), fc.string()),
-          (dict) => {
-            const entries = Object.entries(dict).map(([k, v]) => [k, { value: v }] as const);
-            const back = parseBaggage(formatBaggage(entries));
-            expect(Object.fromEntries(back.map(([k, e]) => [k, e.value]))).toEqual(dict);
-          },
-        ),
+        fc.property(fc.dictionary(fc.string({ minLength: 1 }), fc.string()), (dict) => {
+          const entries = Object.entries(dict).map(([k, v]) => [k, { value: v }] as const);
+          const back = parseBaggage(formatBaggage(entries));
+          expect(Object.fromEntries(back.map(([k, e]) => [k, e.value]))).toEqual(dict);
+        }),
       ));
 
     it('keeps metadata and skips malformed members', () => {
@@ -84,7 +87,19 @@ describe('wire', () => {
     it('accepts what structured cloning accepts', () => {
       const cyclic: Record<string, unknown> = { a: 1 };
       cyclic.self = cyclic;
-      for (const v of [1, 'x', null, undefined, 10n, [1, [2]], { a: { b: new Date() } }, new Map([[1, new Set([2])]]), new Uint8Array(3), cyclic, new Error('e')]) {
+      for (const v of [
+        1,
+        'x',
+        null,
+        undefined,
+        10n,
+        [1, [2]],
+        { a: { b: new Date() } },
+        new Map([[1, new Set([2])]]),
+        new Uint8Array(3),
+        cyclic,
+        new Error('e'),
+      ]) {
         expect(findUncloneable(v)).toBeUndefined();
         structuredClone(v);
       }

@@ -1,7 +1,14 @@
 // Faults, timeouts and cancellation of worker tasks, on real threads, plus the
 // fault storm. Every submitted task must settle exactly once, whatever the
 // worker does.
-import { createPool, type ErrorKind, go, Group, type ObservableResult, type Pool } from 'threadline';
+import {
+  createPool,
+  type ErrorKind,
+  Group,
+  go,
+  type ObservableResult,
+  type Pool,
+} from 'threadline';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as t from '../dist/test/fixtures/worker-tasks.js';
 
@@ -23,7 +30,7 @@ describe('go(handle) on a worker', () => {
       const r = await go(t.spin, [5_000], { pool: p, timeoutMs: 50 });
       expect(r.errorKind).toBe('Timeout');
       expect(r.error?.message).toBe('threadline: task "spin" timed out after 50ms');
-      expect((r.error?.cause as Error).name).toBe('TimeoutError');
+      expect((r.error as Error & { cause: Error }).cause.name).toBe('TimeoutError');
       expect(r.elapsedMs).toBeGreaterThanOrEqual(50);
       expect(r.threadId).toBe(first.value);
       const next = await go(t.threadOf, [], { pool: p });
@@ -56,7 +63,9 @@ describe('go(handle) on a worker', () => {
       );
       const results = await Promise.all(tasks);
       const kinds = results.map((r) => r.errorKind ?? 'ok');
-      expect(kinds).toEqual(Array.from({ length: 40 }, (_, i) => (i % 10 === 5 ? 'Timeout' : 'ok')));
+      expect(kinds).toEqual(
+        Array.from({ length: 40 }, (_, i) => (i % 10 === 5 ? 'Timeout' : 'ok')),
+      );
     });
   });
 
@@ -106,7 +115,9 @@ describe('go(handle) on a worker', () => {
       const after = Array.from({ length: 5 }, (_, i) => go(t.add, [i, 1], { pool: p }));
       const r = await crash;
       expect(r.errorKind).toBe('Panic');
-      expect(r.error?.message).toMatch(/^threadline: worker \d+ exited while running task "exit": /);
+      expect(r.error?.message).toMatch(
+        /^threadline: worker \d+ exited while running task "exit": /,
+      );
       expect((await Promise.all(after)).map((x) => x.value)).toEqual([1, 2, 3, 4, 5]);
     });
 
@@ -114,7 +125,9 @@ describe('go(handle) on a worker', () => {
       const p = pool({ resourceLimits: { maxOldGenerationSizeMb: 32 } });
       const r = await go(t.hog, [], { pool: p });
       expect(r.errorKind).toBe('ResourceExhausted');
-      expect(r.error?.message).toMatch(/^threadline: worker \d+ ran out of memory while running task "hog": /);
+      expect(r.error?.message).toMatch(
+        /^threadline: worker \d+ ran out of memory while running task "hog": /,
+      );
       expect((await go(t.add, [1, 1], { pool: p })).value).toBe(2);
     });
 
@@ -130,7 +143,9 @@ describe('go(handle) on a worker', () => {
 
     it('settles every task Panic with the bootstrap error when workers cannot start', async () => {
       const p = pool({ execArgv: ['--import', 'threadline-no-such-loader'], name: 'broken' });
-      const results = await Promise.all(Array.from({ length: 3 }, () => go(t.add, [1, 2], { pool: p })));
+      const results = await Promise.all(
+        Array.from({ length: 3 }, () => go(t.add, [1, 2], { pool: p })),
+      );
       for (const r of results) {
         expect(r.errorKind).toBe('Panic');
         expect(r.error?.message).toMatch(/^threadline: pool "broken" workers failed to start: /);
@@ -158,7 +173,8 @@ function plan(n: number, seed: number): { plan: Plan; kind?: ErrorKind }[] {
     const x = i % 20; // 2/20 crash, 2/20 timeout, 2/20 throw, 1/20 oom
     if (x < 2) out.push({ plan: 'crash' });
     else if (x < 4) out.push({ plan: 'timeout' });
-    else if (x < 6) out.push({ plan: 'throw', kind: throwKinds[Math.floor(rand() * throwKinds.length)] });
+    else if (x < 6)
+      out.push({ plan: 'throw', kind: throwKinds[Math.floor(rand() * throwKinds.length)] });
     else if (x < 7) out.push({ plan: 'oom' });
     else out.push({ plan: 'clean' });
   }
@@ -196,65 +212,64 @@ function submit(p: Pool, g: Group | undefined, step: { plan: Plan; kind?: ErrorK
 }
 
 describe('fault storm', () => {
-  it(
-    'settles 300 faulty tasks once each with the right kind, then runs 100 clean tasks',
-    async () => {
-      const p = pool({ maxThreads: 4, resourceLimits: { maxOldGenerationSizeMb: 64 } });
-      const steps = plan(300, 42);
-      let settled = 0;
-      const tasks = steps.map((step, i) => {
-        const task = submit(p, undefined, step, i);
-        return Promise.resolve(task).then((r) => {
-          settled++;
-          return r;
-        });
+  it('settles 300 faulty tasks once each with the right kind, then runs 100 clean tasks', async () => {
+    const p = pool({ maxThreads: 4, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    const steps = plan(300, 42);
+    let settled = 0;
+    const tasks = steps.map((step, i) => {
+      const task = submit(p, undefined, step, i);
+      return Promise.resolve(task).then((r) => {
+        settled++;
+        return r;
       });
-      const results: ObservableResult<unknown>[] = await Promise.all(tasks);
-      expect(settled).toBe(300);
-      const byKind: Partial<Record<ErrorKind, number>> = {};
-      const expectedByKind: Partial<Record<ErrorKind, number>> = {};
-      results.forEach((r, i) => {
-        const step = steps[i] as (typeof steps)[number];
-        const want = step.plan === 'throw' ? step.kind : EXPECTED[step.plan];
-        if (r.errorKind !== want) console.log(i, step.plan, r.errorKind, r.error?.message, r.elapsedMs, r.threadId);
-        expect({ i, plan: step.plan, kind: r.errorKind }).toEqual({ i, plan: step.plan, kind: want });
-        if (r.errorKind !== undefined) byKind[r.errorKind] = (byKind[r.errorKind] ?? 0) + 1;
-        if (want !== undefined) expectedByKind[want] = (expectedByKind[want] ?? 0) + 1;
-      });
-      expect(byKind).toEqual(expectedByKind);
-      const clean = await Promise.all(Array.from({ length: 100 }, (_, i) => go(t.add, [i, 1], { pool: p })));
-      expect(clean.map((r) => r.value)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    },
-    120_000,
-  );
+    });
+    const results: ObservableResult<unknown>[] = await Promise.all(tasks);
+    expect(settled).toBe(300);
+    const byKind: Partial<Record<ErrorKind, number>> = {};
+    const expectedByKind: Partial<Record<ErrorKind, number>> = {};
+    results.forEach((r, i) => {
+      const step = steps[i] as (typeof steps)[number];
+      const want = step.plan === 'throw' ? step.kind : EXPECTED[step.plan];
+      if (r.errorKind !== want)
+        console.log(i, step.plan, r.errorKind, r.error?.message, r.elapsedMs, r.threadId);
+      expect({ i, plan: step.plan, kind: r.errorKind }).toEqual({ i, plan: step.plan, kind: want });
+      if (r.errorKind !== undefined) byKind[r.errorKind] = (byKind[r.errorKind] ?? 0) + 1;
+      if (want !== undefined) expectedByKind[want] = (expectedByKind[want] ?? 0) + 1;
+    });
+    expect(byKind).toEqual(expectedByKind);
+    const clean = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => go(t.add, [i, 1], { pool: p })),
+    );
+    expect(clean.map((r) => r.value)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  }, 120_000);
 
-  it(
-    'in a Group: every task settles once, stats.byKind matches the results, the pool recovers',
-    async () => {
-      const p = pool({ maxThreads: 4, resourceLimits: { maxOldGenerationSizeMb: 64 } });
-      const steps = plan(300, 7);
-      const g = new Group();
-      steps.forEach((step, i) => submit(p, g, step, i));
-      const summary = await g.wait();
-      expect(summary.results).toHaveLength(300);
-      const byKind: Partial<Record<ErrorKind, number>> = {};
-      summary.results.forEach((r, i) => {
-        const step = steps[i] as (typeof steps)[number];
-        const want = step.plan === 'throw' ? step.kind : EXPECTED[step.plan];
-        // errgroup semantics: the first failure cancels the siblings not yet settled.
-        expect([want, 'Canceled']).toContain(r.errorKind);
-        if (r.errorKind !== undefined) byKind[r.errorKind] = (byKind[r.errorKind] ?? 0) + 1;
-      });
-      expect(summary.stats.byKind).toEqual(byKind);
-      expect(summary.stats.count).toBe(300);
-      const firstIndex = summary.results.findIndex((r) => r.error === summary.firstError);
-      const firstStep = steps[firstIndex] as (typeof steps)[number];
-      expect(summary.firstError && summary.results[firstIndex]?.errorKind).toBe(
-        firstStep.plan === 'throw' ? firstStep.kind : EXPECTED[firstStep.plan],
-      );
-      const clean = await Promise.all(Array.from({ length: 100 }, (_, i) => go(t.add, [i, 1], { pool: p })));
-      expect(clean.every((r) => r.ok)).toBe(true);
-    },
-    120_000,
-  );
+  it('in a Group: every task settles once, stats.byKind matches the results, the pool recovers', async () => {
+    const p = pool({ maxThreads: 4, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    const steps = plan(300, 7);
+    const g = new Group();
+    steps.forEach((step, i) => {
+      submit(p, g, step, i);
+    });
+    const summary = await g.wait();
+    expect(summary.results).toHaveLength(300);
+    const byKind: Partial<Record<ErrorKind, number>> = {};
+    summary.results.forEach((r, i) => {
+      const step = steps[i] as (typeof steps)[number];
+      const want = step.plan === 'throw' ? step.kind : EXPECTED[step.plan];
+      // errgroup semantics: the first failure cancels the siblings not yet settled.
+      expect([want, 'Canceled']).toContain(r.errorKind);
+      if (r.errorKind !== undefined) byKind[r.errorKind] = (byKind[r.errorKind] ?? 0) + 1;
+    });
+    expect(summary.stats.byKind).toEqual(byKind);
+    expect(summary.stats.count).toBe(300);
+    const firstIndex = summary.results.findIndex((r) => r.error === summary.firstError);
+    const firstStep = steps[firstIndex] as (typeof steps)[number];
+    expect(summary.firstError && summary.results[firstIndex]?.errorKind).toBe(
+      firstStep.plan === 'throw' ? firstStep.kind : EXPECTED[firstStep.plan],
+    );
+    const clean = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => go(t.add, [i, 1], { pool: p })),
+    );
+    expect(clean.every((r) => r.ok)).toBe(true);
+  }, 120_000);
 });

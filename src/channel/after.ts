@@ -18,6 +18,10 @@ const MAX_DELAY = 2_147_483_647;
 /**
  * Timer is Go's `*time.Timer`: `c` receives `Date.now()` once after the delay,
  * unless `stop()` was called first.
+ *
+ * @example
+ * const t: Timer = timer(100);
+ * await t.c.recv();
  */
 export interface Timer {
   /** Receives the firing time (`Date.now()`) once; never closed. */

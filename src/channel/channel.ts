@@ -22,6 +22,7 @@
 
 import { ChannelClosedError } from '../observe/kind-error.js';
 import { type ChannelOp, observeChannel } from '../observe/metrics.js';
+import { ChannelIterator } from './iterator.js';
 import { Ring } from './ring.js';
 import type {
   ChannelOptions,
@@ -33,15 +34,18 @@ import type {
 } from './types.js';
 import {
   armPromise,
+  type CaseWaiter,
+  failSend,
   K_ITER,
   K_RECV,
-  K_SELECT,
   K_SEND,
-  type SelectOwner,
+  type Parked,
   Waiter,
   WaitQueue,
+  wakeRecv,
+  wakeSend,
 } from './wait-queue.js';
-import { resolvedVoid, resolvedWith, resume } from './yield-budget.js';
+import { resolvedVoid, resolvedWith } from './yield-budget.js';
 
 interface ChannelExt {
   readonly name: string | undefined;
@@ -61,9 +65,9 @@ export interface ChannelInternals {
   /** Commits a ready send; false when the channel is closed. Precondition: sendReady(ch). */
   selectSend(ch: Channel<unknown>, value: unknown): boolean;
   /** Parks a K_SELECT waiter on the receive side. */
-  parkRecv(ch: Channel<unknown>, w: Waiter): void;
+  parkRecv(ch: Channel<unknown>, w: CaseWaiter): void;
   /** Parks a K_SELECT waiter on the send side. */
-  parkSend(ch: Channel<unknown>, w: Waiter): void;
+  parkSend(ch: Channel<unknown>, w: CaseWaiter): void;
   /** An iterator's next(). */
   next<T>(ch: Channel<T>): Promise<IteratorResult<T, undefined>>;
   /** Runs `busy` when the first receiver parks and `idle` when the last one leaves. */
@@ -78,35 +82,6 @@ export let internals: ChannelInternals;
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-/** Wakes receiver `w` (already unlinked) with a value, or with ok=false on close. */
-function wakeRecv(w: Waiter, value: unknown, ok: boolean): void {
-  if (w.kind === K_SELECT) {
-    (w.owner as SelectOwner).win(w, value, ok);
-    return;
-  }
-  unlisten(w);
-  resume(w.resolve, w.kind === K_RECV ? { value, ok } : { value, done: !ok });
-}
-
-/** Releases sender `w` (already unlinked) whose value was taken. */
-function wakeSend(w: Waiter): void {
-  w.value = undefined;
-  if (w.kind === K_SELECT) {
-    (w.owner as SelectOwner).win(w, undefined, true);
-    return;
-  }
-  unlisten(w);
-  resume(w.resolve, undefined);
-}
-
-function unlisten(w: Waiter): void {
-  const signal = w.signal;
-  if (signal !== undefined) {
-    w.signal = undefined;
-    signal.removeEventListener('abort', w);
-  }
 }
 
 /**
@@ -193,7 +168,7 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(new ChannelClosedError());
     if (this.#offer(value)) return resolvedVoid();
-    const w = new Waiter(K_SEND, value, signal, undefined, 0);
+    const w = new Waiter(K_SEND, value, signal);
     const promise = armPromise<void>(w);
     if (this.#sendq === undefined) this.#sendq = new WaitQueue();
     this.#sendq.push(w);
@@ -225,11 +200,18 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
   recv(options?: RecvOptions): Promise<RecvResult<T>> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#recvReady()) {
-      const ok = !this.#isDrained();
-      const value = ok ? this.#take() : undefined;
-      return resolvedWith({ value, ok } as RecvResult<T>);
+    // The three ready cases spelled out: this is the hottest path of the package.
+    const ring = this.#ring;
+    if (ring !== undefined && ring.length > 0)
+      return resolvedWith({ value: this.#take(), ok: true });
+    const sendq = this.#sendq;
+    if (sendq !== undefined && sendq.size > 0) {
+      const w = sendq.shift() as Parked;
+      const value = w.value as T;
+      wakeSend(w);
+      return resolvedWith({ value, ok: true });
     }
+    if (this.#closed) return resolvedWith({ value: undefined, ok: false });
     return this.#parkRecv(K_RECV, signal);
   }
 
@@ -269,14 +251,7 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
     const sendq = this.#sendq;
     if (sendq !== undefined) {
       for (let w = sendq.shift(); w !== undefined; w = sendq.shift()) {
-        w.value = undefined;
-        const error = new ChannelClosedError();
-        if (w.kind === K_SELECT) {
-          (w.owner as SelectOwner).fail(w, error);
-        } else {
-          unlisten(w);
-          w.reject(error);
-        }
+        failSend(w, new ChannelClosedError());
       }
     }
   }
@@ -289,14 +264,14 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
    * for await (const job of jobs) await handle(job);
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return new ChannelIterator(this);
+    return new ChannelIterator<T>(this, internals.next);
   }
 
   /** Hands `value` to a parked receiver or the buffer; false when it would block. */
   #offer(value: T): boolean {
     const recvq = this.#recvq;
     if (recvq !== undefined && recvq.size > 0) {
-      wakeRecv(recvq.shift() as Waiter, value, true);
+      wakeRecv(recvq.shift() as Parked, value, true);
       return true;
     }
     if (this.#capacity === 0) return false;
@@ -331,20 +306,20 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
       const value = ring.shift();
       // The buffer was full: the oldest parked sender's value takes the freed slot.
       if (sendq !== undefined && sendq.size > 0) {
-        const w = sendq.shift() as Waiter;
+        const w = sendq.shift() as Parked;
         ring.push(w.value as T);
         wakeSend(w);
       }
       return value;
     }
-    const w = (sendq as WaitQueue).shift() as Waiter;
+    const w = (sendq as WaitQueue).shift() as Parked;
     const value = w.value as T;
     wakeSend(w);
     return value;
   }
 
   #parkRecv<R>(kind: number, signal: AbortSignal | undefined): Promise<R> {
-    const w = new Waiter(kind, undefined, signal, undefined, 0);
+    const w = new Waiter(kind, undefined, signal);
     const promise = armPromise<R>(w);
     this.#receivers().push(w);
     if (signal !== undefined) signal.addEventListener('abort', w, { once: true });
@@ -362,6 +337,8 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
   }
 
   static {
+    // The brand lets a second copy of the package recognise this copy's channels.
+    Object.defineProperty(Channel.prototype, Symbol.for('threadline.channel'), { value: true });
     internals = {
       isChannel: (value): value is Channel<unknown> => value instanceof Channel,
       recvReady: (ch) => ch.#recvReady(),
@@ -411,33 +388,5 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
         return q === undefined ? 0 : q.size;
       },
     };
-  }
-}
-
-/**
- * ChannelIterator is the iterator behind `for await (const v of ch)`. Its
- * `return()` (a `break` out of the loop) ends this iteration only: the channel
- * stays open for other receivers.
- */
-class ChannelIterator<T> implements AsyncIterableIterator<T> {
-  readonly #ch: Channel<T>;
-  #done = false;
-
-  constructor(ch: Channel<T>) {
-    this.#ch = ch;
-  }
-
-  next(): Promise<IteratorResult<T, undefined>> {
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return internals.next(this.#ch);
-  }
-
-  return(): Promise<IteratorResult<T, undefined>> {
-    this.#done = true;
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return this;
   }
 }

@@ -15,26 +15,57 @@
 import { ChannelClosedError } from '../observe/kind-error.js';
 import { type Channel, internals } from './channel.js';
 import type { ReceiveChannel, SendChannel } from './types.js';
-import { armPromise, K_SELECT, type SelectOwner, Waiter } from './wait-queue.js';
+import { armPromise, CaseWaiter, K_SELECT, type SelectOwner } from './wait-queue.js';
 import { resolvedWith, resume } from './yield-budget.js';
 
-/** A receive case, built by `recv(ch)`. */
+/**
+ * A receive case, built by `recv(ch)`.
+ *
+ * @example
+ * const c: RecvCase<number> = recv(numbers);
+ */
 export interface RecvCase<T> {
   readonly kind: 'recv';
   readonly channel: ReceiveChannel<T> | null;
 }
 
-/** A send case, built by `send(ch, value)`. */
+/**
+ * A send case, built by `send(ch, value)`.
+ *
+ * @example
+ * const c: SendCase<number> = send(numbers, 42);
+ */
 export interface SendCase<T> {
   readonly kind: 'send';
   readonly channel: SendChannel<T> | null;
   readonly value: T;
 }
 
-/** A case of `select()`. `null` and `undefined` entries are allowed and never fire. */
-export type SelectCase = RecvCase<unknown> | SendCase<unknown>;
+/**
+ * A case built on a `null` channel (Go's nil channel): it never fires.
+ *
+ * @example
+ * const maybe = input === undefined ? recv(null) : recv(input);
+ */
+export interface NilCase {
+  readonly kind: 'recv' | 'send';
+  readonly channel: null;
+}
 
-/** Options of `select()`. */
+/**
+ * A case of `select()`. `null` and `undefined` entries are allowed and never fire.
+ *
+ * @example
+ * const cases: SelectCase[] = [recv(a), send(b, 1), recv(null)];
+ */
+export type SelectCase = RecvCase<unknown> | SendCase<unknown> | NilCase;
+
+/**
+ * Options of `select()`.
+ *
+ * @example
+ * const r = await select([recv(ch)], { default: true } satisfies SelectOptions);
+ */
 export interface SelectOptions {
   /** Withdraws every case of a blocked select when it aborts: rejects with `signal.reason`. */
   signal?: AbortSignal | undefined;
@@ -42,8 +73,9 @@ export interface SelectOptions {
   default?: boolean | undefined;
 }
 
-type CaseResult<N extends number, C> =
-  C extends RecvCase<infer T>
+type CaseResult<N extends number, C> = C extends NilCase | null | undefined
+  ? never
+  : C extends RecvCase<infer T>
     ? { index: N; value: T; ok: true } | { index: N; value: undefined; ok: false }
     : C extends SendCase<unknown>
       ? { index: N; value: undefined; ok: true }
@@ -54,6 +86,10 @@ type CaseResult<N extends number, C> =
  * array (-1 for `default`), the `value` received (undefined for a send case)
  * and `ok` (false for a receive from a closed, drained channel, and for default).
  * For a literal cases array it is a union discriminated by `index`.
+ *
+ * @example
+ * const r = await select([recv(numbers), recv(names)]);
+ * if (r.index === 1 && r.ok) r.value; // string
  */
 export type SelectResult<Cs extends readonly unknown[] = readonly unknown[]> =
   number extends Cs['length']
@@ -93,7 +129,9 @@ function checkChannel(fn: string, ch: unknown): Channel<unknown> | null {
  * @example
  * const r = await select([recv(results), recv(after(1000))]);
  */
-export function recv<T>(ch: ReceiveChannel<T> | null): RecvCase<T> {
+export function recv(ch: null): NilCase;
+export function recv<T>(ch: ReceiveChannel<T> | null): RecvCase<T>;
+export function recv<T>(ch: ReceiveChannel<T> | null): RecvCase<T> | NilCase {
   return new Case('recv', checkChannel('recv', ch), undefined) as RecvCase<T>;
 }
 
@@ -105,13 +143,15 @@ export function recv<T>(ch: ReceiveChannel<T> | null): RecvCase<T> {
  * @example
  * await select([send(out, job), recv(quit)]);
  */
-export function send<T>(ch: SendChannel<T> | null, value: T): SendCase<T> {
+export function send(ch: null, value: unknown): NilCase;
+export function send<T>(ch: SendChannel<T> | null, value: T): SendCase<T>;
+export function send<T>(ch: SendChannel<T> | null, value: T): SendCase<T> | NilCase {
   return new Case('send', checkChannel('send', ch), value) as SendCase<T>;
 }
 
 /** A parked select: the owner of its case waiters and the abort listener. */
 class SelectOp implements SelectOwner {
-  readonly waiters: Waiter[] = [];
+  readonly waiters: CaseWaiter[] = [];
   resolve: (value: never) => void = noop;
   reject: (reason: unknown) => void = noop;
   signal: AbortSignal | undefined;
@@ -121,12 +161,12 @@ class SelectOp implements SelectOwner {
     this.signal = signal;
   }
 
-  win(w: Waiter, value: unknown, ok: boolean): void {
+  win(w: CaseWaiter, value: unknown, ok: boolean): void {
     this.#finish(w);
     resume(this.resolve, { index: w.index, value, ok });
   }
 
-  fail(w: Waiter, error: unknown): void {
+  fail(w: CaseWaiter, error: unknown): void {
     this.#finish(w);
     this.reject(error);
   }
@@ -139,7 +179,7 @@ class SelectOp implements SelectOwner {
   }
 
   /** Withdraws every case but `winner` (already unlinked) and stops listening. */
-  #finish(winner: Waiter | undefined): void {
+  #finish(winner: CaseWaiter | undefined): void {
     this.done = true;
     for (const w of this.waiters) {
       if (w !== winner && w.queue !== undefined) w.queue.remove(w);
@@ -222,7 +262,7 @@ export function select<const Cs extends readonly (SelectCase | null | undefined)
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i] as unknown as Case | null | undefined;
     if (c === null || c === undefined || c.channel === null) continue;
-    const w = new Waiter(K_SELECT, c.value, undefined, op, i);
+    const w = new CaseWaiter(K_SELECT, c.value, op, i);
     op.waiters.push(w);
     if (c.kind === 'recv') internals.parkRecv(c.channel, w);
     else internals.parkSend(c.channel, w);

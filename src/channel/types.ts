@@ -13,19 +13,34 @@
  */
 export type RecvResult<T> = { value: T; ok: true } | { value: undefined; ok: false };
 
-/** Options of `send()`. */
+/**
+ * Options of `send()`.
+ *
+ * @example
+ * await ch.send(job, { signal: AbortSignal.timeout(500) } satisfies SendOptions);
+ */
 export interface SendOptions {
   /** Withdraws the blocked send when it aborts: the promise rejects with `signal.reason`. */
   signal?: AbortSignal | undefined;
 }
 
-/** Options of `recv()`. */
+/**
+ * Options of `recv()`.
+ *
+ * @example
+ * const r = await ch.recv({ signal: controller.signal } satisfies RecvOptions);
+ */
 export interface RecvOptions {
   /** Withdraws the blocked receive when it aborts: the promise rejects with `signal.reason`. */
   signal?: AbortSignal | undefined;
 }
 
-/** Options of the Channel constructor. */
+/**
+ * Options of the Channel constructor.
+ *
+ * @example
+ * const jobs = new Channel<Job>(64, { name: 'jobs' } satisfies ChannelOptions);
+ */
 export interface ChannelOptions {
   /**
    * Labels the channel for metrics: a named channel reports `threadline.channel.length`

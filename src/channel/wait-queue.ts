@@ -2,18 +2,21 @@
 // Go's waitq of sudogs. Internal: not exported from the package root.
 //
 // Invariants:
-//   The queue is an intrusive doubly linked list: a Waiter is in at most one
+//   The queue is an intrusive doubly linked list: a Parked is in at most one
 //   queue, and w.queue names it (undefined once the waiter left: woken,
 //   withdrawn or aborted). Push, shift and remove are O(1) and allocate nothing.
 //   size equals the number of linked waiters.
 //   onBusy runs when size goes 0 -> 1 and onIdle when it goes 1 -> 0 (after()
 //   refs and unrefs its timer there); both are undefined on ordinary channels.
 //
-// A Waiter is one parked operation. Plain send/recv/iteration waiters own their
-// promise (resolve/reject) and, when given a signal, are themselves the abort
-// listener (handleEvent), so parking allocates no closure. A select parks one
-// waiter per case, all pointing at the same SelectOwner, which settles the
-// select and withdraws the losing waiters when one of them is woken.
+// A Parked is one parked operation. A plain send/recv/iteration parks a Waiter,
+// which owns its promise (resolve/reject) and, when given a signal, is itself
+// the abort listener (handleEvent), so parking allocates no closure. A select
+// parks one CaseWaiter per case, all pointing at the same SelectOwner, which
+// settles the select and withdraws the losing cases when one of them is woken.
+// wakeRecv/wakeSend/failSend settle a waiter that its channel has just unlinked.
+
+import { resume } from './yield-budget.js';
 
 /** A parked `send()`. */
 export const K_SEND = 0;
@@ -27,9 +30,9 @@ export const K_SELECT = 3;
 /** The select a K_SELECT waiter belongs to (implemented in select.ts). */
 export interface SelectOwner {
   /** A case won: `w` was unlinked by the channel, its siblings must be withdrawn. */
-  win(w: Waiter, value: unknown, ok: boolean): void;
+  win(w: CaseWaiter, value: unknown, ok: boolean): void;
   /** A send case failed (its channel was closed while it waited). */
-  fail(w: Waiter, error: unknown): void;
+  fail(w: CaseWaiter, error: unknown): void;
 }
 
 let capturedResolve: (value: never) => void;
@@ -51,52 +54,56 @@ export function armPromise<V>(out: {
 }
 
 /**
- * Waiter is one parked channel operation (Go's sudog).
+ * Parked is what a WaitQueue links: the part every parked operation shares
+ * (Go's sudog). Kept to five fields: parking allocates one of these per
+ * blocked operation, and its size shows up directly in GC time.
  *
  * @example
- * const w = new Waiter(K_RECV, undefined, signal, undefined, 0);
- * const promise = armPromise(w);
+ * if (w.kind === K_SELECT) (w as CaseWaiter).owner.win(w as CaseWaiter, value, true);
  */
-export class Waiter {
+export class Parked {
   // `declare` + constructor assignments: plain stores, cheaper than class-field
   // definitions on this hot allocation.
-  declare prev: Waiter | undefined;
-  declare next: Waiter | undefined;
+  declare prev: Parked | undefined;
+  declare next: Parked | undefined;
   /** The queue this waiter is linked in; undefined once it left it. */
   declare queue: WaitQueue | undefined;
-  declare resolve: (value: never) => void;
-  declare reject: (reason: unknown) => void;
   /** K_SEND, K_RECV, K_ITER or K_SELECT. */
   declare readonly kind: number;
   /** The value a sender offers; unused by receivers. */
   declare value: unknown;
-  /** Set while this waiter listens for an abort (plain operations only). */
-  declare signal: AbortSignal | undefined;
-  /** The select of a K_SELECT waiter. */
-  declare readonly owner: SelectOwner | undefined;
-  /** The case index of a K_SELECT waiter. */
-  declare readonly index: number;
 
-  constructor(
-    kind: number,
-    value: unknown,
-    signal: AbortSignal | undefined,
-    owner: SelectOwner | undefined,
-    index: number,
-  ) {
+  constructor(kind: number, value: unknown) {
     this.prev = undefined;
     this.next = undefined;
     this.queue = undefined;
-    this.resolve = noop;
-    this.reject = noop;
     this.kind = kind;
     this.value = value;
+  }
+}
+
+/**
+ * Waiter is a parked plain operation (send, recv, iterator next): it owns its
+ * promise and, given a signal, is itself the abort listener.
+ *
+ * @example
+ * const w = new Waiter(K_RECV, undefined, signal);
+ * const promise = armPromise(w);
+ */
+export class Waiter extends Parked {
+  declare resolve: (value: never) => void;
+  declare reject: (reason: unknown) => void;
+  /** Set while this waiter listens for an abort. */
+  declare signal: AbortSignal | undefined;
+
+  constructor(kind: number, value: unknown, signal: AbortSignal | undefined) {
+    super(kind, value);
+    this.resolve = noop;
+    this.reject = noop;
     this.signal = signal;
-    this.owner = owner;
-    this.index = index;
   }
 
-  /** The abort listener of a plain operation: withdraw, then reject with the reason. */
+  /** The abort listener: withdraw, then reject with the reason. */
   handleEvent(): void {
     const queue = this.queue;
     const signal = this.signal;
@@ -108,7 +115,69 @@ export class Waiter {
   }
 }
 
+/**
+ * CaseWaiter is one case of a parked select; its owner settles the select.
+ *
+ * @example
+ * const w = new CaseWaiter(K_SELECT, value, op, index);
+ */
+export class CaseWaiter extends Parked {
+  declare readonly owner: SelectOwner;
+  /** The case index in the select's cases array. */
+  declare readonly index: number;
+
+  constructor(kind: number, value: unknown, owner: SelectOwner, index: number) {
+    super(kind, value);
+    this.owner = owner;
+    this.index = index;
+  }
+}
+
 function noop(): void {}
+
+/** Wakes receiver `w` (already unlinked) with a value, or with ok=false on close. */
+export function wakeRecv(p: Parked, value: unknown, ok: boolean): void {
+  if (p.kind === K_SELECT) {
+    (p as CaseWaiter).owner.win(p as CaseWaiter, value, ok);
+    return;
+  }
+  const w = p as Waiter;
+  unlisten(w);
+  resume(w.resolve, w.kind === K_RECV ? { value, ok } : { value, done: !ok });
+}
+
+/** Releases sender `w` (already unlinked) whose value was taken. */
+export function wakeSend(p: Parked): void {
+  p.value = undefined;
+  if (p.kind === K_SELECT) {
+    (p as CaseWaiter).owner.win(p as CaseWaiter, undefined, true);
+    return;
+  }
+  const w = p as Waiter;
+  unlisten(w);
+  resume(w.resolve, undefined);
+}
+
+/** Rejects sender `w` (already unlinked): its channel was closed. */
+export function failSend(p: Parked, error: unknown): void {
+  p.value = undefined;
+  if (p.kind === K_SELECT) {
+    (p as CaseWaiter).owner.fail(p as CaseWaiter, error);
+    return;
+  }
+  const w = p as Waiter;
+  unlisten(w);
+  w.reject(error);
+}
+
+/** Stops listening for an abort: the operation committed. */
+function unlisten(w: Waiter): void {
+  const signal = w.signal;
+  if (signal !== undefined) {
+    w.signal = undefined;
+    signal.removeEventListener('abort', w);
+  }
+}
 
 /**
  * WaitQueue is a FIFO of parked waiters with O(1) removal from the middle.
@@ -119,14 +188,14 @@ function noop(): void {}
  * q.remove(w); // withdrawn: q.size === 0
  */
 export class WaitQueue {
-  head: Waiter | undefined = undefined;
-  tail: Waiter | undefined = undefined;
+  head: Parked | undefined = undefined;
+  tail: Parked | undefined = undefined;
   size = 0;
   onBusy: (() => void) | undefined = undefined;
   onIdle: (() => void) | undefined = undefined;
 
   /** push links `w` at the tail. Precondition: `w` is in no queue. */
-  push(w: Waiter): void {
+  push(w: Parked): void {
     w.queue = this;
     w.prev = this.tail;
     w.next = undefined;
@@ -137,14 +206,14 @@ export class WaitQueue {
   }
 
   /** shift unlinks and returns the oldest waiter, or undefined when empty. */
-  shift(): Waiter | undefined {
+  shift(): Parked | undefined {
     const w = this.head;
     if (w !== undefined) this.remove(w);
     return w;
   }
 
   /** remove unlinks `w`. Precondition: `w.queue === this`. */
-  remove(w: Waiter): void {
+  remove(w: Parked): void {
     const { prev, next } = w;
     if (prev === undefined) this.head = next;
     else prev.next = next;

@@ -3,12 +3,12 @@
 // metrics table, from ./attributes.ts.
 //
 // Invariants (tested in test/metrics.test.ts):
-//   #bound describes the MeterProvider that metrics.getMeterProvider() returned
+//   `current` describes the MeterProvider that metrics.getMeterProvider() returned
 //   at the last call into this module: every entry point calls bound() first, so
 //   instruments follow a provider registered (or replaced) after import.
 //   @opentelemetry/api 1.9 has no proxy MeterProvider: a meter taken before
 //   registration stays a no-op forever, hence this re-check (one global lookup).
-//   With the no-op provider, #bound.instruments is undefined and recording
+//   With the no-op provider, current.instruments is undefined and recording
 //   returns before building any attribute object.
 //   Pools and channels are held weakly (WeakSources): observing never leaks.
 //   Nothing here throws into user code: failures go to diag.warn, once per message.
@@ -252,26 +252,6 @@ export function recordTaskDuration(
     warn('recordTaskDuration', err);
   }
 }
-
-/**
- * recordOnSettle records `task`'s result with recordTaskDuration when it
- * settles, and returns `task` itself, so a dispatcher wires metrics with one
- * wrapping call. A task promise never rejects (DESIGN.md); a rejection is
- * ignored here all the same.
- *
- * @example
- * return recordOnSettle(startTask(runner, name, options, host), 'loop');
- */
-export function recordOnSettle<T extends ObservableResult<unknown>>(
-  task: Promise<T>,
-  location: TaskLocation,
-  poolName?: string,
-): Promise<T> {
-  task.then((result) => recordTaskDuration(result, location, poolName), ignore);
-  return task;
-}
-
-function ignore(): void {}
 
 /**
  * recordWorkerExit counts one exit of a pool's worker thread, by reason.

@@ -12,7 +12,7 @@
 //   The span's start and end are HrTimes computed from the two readings that
 //     give elapsedMs, so the span's duration equals elapsedMs to the nanosecond.
 
-import { type Attributes, type HrTime, type Span, SpanStatusCode } from '@opentelemetry/api';
+import { type Attributes, diag, type HrTime, type Span, SpanStatusCode } from '@opentelemetry/api';
 import {
   ATTR_APP_DURATION_MS,
   ATTR_APP_ERROR_KIND,
@@ -25,7 +25,12 @@ import {
 } from './attributes.js';
 import type { ErrorKind } from './error-kind.js';
 
-/** The facts an attempt's span records at its end. */
+/**
+ * The facts an attempt's span records at its end.
+ *
+ * @example
+ * endTaskSpan(span, { ok, error, errorKind, resultType, elapsedMs }, toHrTime(t1));
+ */
 export interface SpanOutcome {
   readonly ok: boolean;
   readonly error: Error | undefined;
@@ -63,6 +68,14 @@ export function taskSpanAttributes(
  * endTaskSpan(span, { ok: true, error: undefined, errorKind: undefined, resultType: 'number', elapsedMs }, toHrTime(t1));
  */
 export function endTaskSpan(span: Span, outcome: SpanOutcome, endTime: HrTime): void {
+  try {
+    recordOutcome(span, outcome, endTime);
+  } catch (err) {
+    diag.warn('threadline: recording a task span failed', err);
+  }
+}
+
+function recordOutcome(span: Span, outcome: SpanOutcome, endTime: HrTime): void {
   span.setAttribute(ATTR_APP_RESULT_TYPE, outcome.resultType);
   span.setAttribute(ATTR_APP_DURATION_MS, outcome.elapsedMs);
   if (!outcome.ok) {

@@ -23,12 +23,15 @@ import {
   ABORTED_TIMEOUT,
   allocState,
   CANCELED,
-  type Call,
+  decodeResponse,
+  encodeCall,
   HEADER_WORDS,
   QUEUED,
   RUNNING,
   startOffset,
   type TaskResponse,
+  type WireCall,
+  type WireResponse,
   WORD_CURRENT,
   WORD_THREAD,
 } from '../wire.js';
@@ -62,7 +65,8 @@ export function notStarted(error: Error, kind: ErrorKind): JobFailure {
 /** Main's record of one in-flight piscina call. Internal. */
 export class CallRecord {
   readonly id: number;
-  readonly call: Call;
+  /** The encoded call, as posted to piscina. */
+  readonly call: WireCall;
   readonly jobs: readonly Job[];
   readonly #state: Int32Array;
   readonly #starts: Float64Array;
@@ -76,7 +80,7 @@ export class CallRecord {
     this.id = id;
     this.jobs = jobs;
     this.pending = n;
-    this.call = { id, tag, tasks: jobs.map((j) => j.spec.request), state };
+    this.call = encodeCall({ id, tag, tasks: jobs.map((j) => j.spec.request), state });
     this.#state = new Int32Array(state, 0, HEADER_WORDS + n);
     this.#starts = new Float64Array(state, startOffset(n), n);
     for (let i = 0; i < n; i++) {
@@ -113,11 +117,11 @@ export class CallRecord {
     if (job !== undefined) this.settle(job, { response }, pool);
   }
 
-  returned(result: TaskResponse | number | undefined, pool: Pool): void {
+  returned(result: WireResponse | number | undefined, pool: Pool): void {
     this.isReturned = true;
     this.#clearTimer();
-    if (this.jobs.length === 1 && typeof result === 'object' && result !== null) {
-      this.respond(0, result, pool);
+    if (this.jobs.length === 1 && Array.isArray(result)) {
+      this.respond(0, decodeResponse(result), pool);
     }
   }
 
@@ -195,7 +199,10 @@ export class CallRecord {
         const deadline = (this.#starts[cur] as number) + ms;
         if (now >= deadline) {
           const source = job.spec.request.source;
-          const reason = new DOMException(`threadline: task timed out after ${ms}ms`, 'TimeoutError');
+          const reason = new DOMException(
+            `threadline: task timed out after ${ms}ms`,
+            'TimeoutError',
+          );
           const error = new KindError(
             'Timeout',
             `threadline: task "${source}" timed out after ${ms}ms`,

@@ -19,7 +19,12 @@ export const TASK_BRAND: unique symbol = Symbol.for('threadline.task') as never;
 const TRANSFER_BRAND = Symbol.for('threadline.transfer');
 const REGISTRY_KEY = Symbol.for('threadline.tasks');
 
-/** Values that survive structured cloning between threads. */
+/**
+ * Values that survive structured cloning between threads: what a task's
+ * arguments and value should be. Documentation only: TypeScript interfaces
+ * (which lack index signatures) could not satisfy it as a constraint, so
+ * defineTask checks cloneability at run time (Validation) instead.
+ */
 export type Cloneable =
   | string
   | number
@@ -51,7 +56,7 @@ export type TaskReturn<R> = R | Transfer<R> | PromiseLike<R | Transfer<R>>;
  * WorkerTask is a typed handle of a function defined with defineTask. Pass it to
  * go(); it holds no state besides its module URL and name.
  */
-export interface WorkerTask<A extends readonly Cloneable[], R extends Cloneable> {
+export interface WorkerTask<A extends readonly unknown[], R> {
   readonly [TASK_BRAND]: true;
   /** URL of the module that defined it (the worker imports it). */
   readonly url: string;
@@ -107,7 +112,7 @@ const definingNow = new Map<string, Set<string>>();
  * // main.ts
  * const r = await go(fib, [30]);
  */
-export function defineTask<A extends readonly Cloneable[], R extends Cloneable>(
+export function defineTask<A extends readonly unknown[], R>(
   url: string,
   name: string,
   fn: (...args: A) => TaskReturn<R>,
@@ -153,7 +158,7 @@ export function defineTask<A extends readonly Cloneable[], R extends Cloneable>(
  * @example
  * isWorkerTask(fib); // true
  */
-export function isWorkerTask(value: unknown): value is WorkerTask<Cloneable[], Cloneable> {
+export function isWorkerTask(value: unknown): value is WorkerTask<unknown[], unknown> {
   return (
     typeof value === 'object' &&
     value !== null &&

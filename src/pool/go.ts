@@ -8,7 +8,7 @@
 // Invalid calls (not a function, not a task handle, bad options) throw
 // synchronously; everything after that is in the Task's result.
 
-import type { Cloneable, WorkerTask } from './define-task.js';
+import type { WorkerTask } from './define-task.js';
 import { InlineRunner, type TaskFunction } from './inline-runner.js';
 import { describeValue, type GoOptions, resolveGoOptions } from './options.js';
 import { startTask, type Task, type TaskHost } from './task.js';
@@ -33,7 +33,7 @@ const TASK_BRAND = Symbol.for('threadline.task');
  * if (r.ok) console.log(r.value, r.elapsedMs, r.traceId);
  */
 export function go<R>(fn: TaskFunction<R>, options?: GoOptions<Awaited<R>>): Task<Awaited<R>>;
-export function go<A extends readonly Cloneable[], R extends Cloneable>(
+export function go<A extends readonly unknown[], R>(
   handle: WorkerTask<A, R>,
   args: A,
   options?: GoOptions<R> & WorkerGoOptions,
@@ -69,7 +69,7 @@ export function dispatch(
   // validate `second` (args: an array) and `third` (options), build the worker
   // AttemptRunner, and return startTask(runner, handle.name, options, host).
   if (typeof target === 'object' && target !== null && TASK_BRAND in target) {
-    const handle = target as unknown as WorkerTask<readonly Cloneable[], Cloneable>;
+    const handle = target as unknown as WorkerTask<readonly unknown[], unknown>;
     const runner = createWorkerRunner(handle, second, third);
     return startTask(runner, handle.name, resolveGoOptions(third), host);
   }

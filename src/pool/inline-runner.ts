@@ -34,13 +34,23 @@ import { activeTracer } from './tracer.js';
 // Constant per thread; reading performance.timeOrigin costs a getter call.
 const TIME_ORIGIN = performance.timeOrigin;
 
-/** What an in-thread task function receives. */
+/**
+ * What an in-thread task function receives.
+ *
+ * @example
+ * go(({ signal }) => fetch(url, { signal }));
+ */
 export interface TaskFunctionContext {
   /** Aborts when the caller's signal, the Group's signal or the attempt's timeoutMs fires. */
   readonly signal: AbortSignal;
 }
 
-/** A function go() runs on this thread: sync or async, it gets `{ signal }`. */
+/**
+ * A function go() runs on this thread: sync or async, it gets `{ signal }`.
+ *
+ * @example
+ * const job: TaskFunction<number> = async ({ signal }) => (await fetch(url, { signal })).status;
+ */
 export type TaskFunction<R> = (ctx: TaskFunctionContext) => R | PromiseLike<R>;
 
 /**
@@ -214,7 +224,11 @@ class BoundedAttempt<R> implements AbortSubscriber {
   readonly #t0: number;
   #resolve!: (outcome: AttemptOutcome<R>) => void;
   #done = false;
-  #controller: AbortController | undefined; // only with timeoutMs: fn's signal
+  // With timeoutMs, fn's signal is this attempt's own, made only when fn reads
+  // it (an AbortController costs more than the rest of the attempt). An abort
+  // before that is kept in #abortedWith and applied when it is made.
+  #controller: AbortController | undefined;
+  #abortedWith: unknown = NOT_ABORTED;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(fn: TaskFunction<R>, attempt: AttemptContext, tracer: Tracer | undefined) {
@@ -223,11 +237,6 @@ class BoundedAttempt<R> implements AbortSubscriber {
     });
     this.#attempt = attempt;
     const outer = attempt.signal;
-    let fnSignal = outer;
-    if (attempt.timeoutMs !== undefined) {
-      this.#controller = new AbortController();
-      fnSignal = this.#controller.signal;
-    }
     const t0 = performance.now();
     this.#t0 = t0;
     this.#span = tracer === undefined ? undefined : startSpan(tracer, attempt, t0);
@@ -238,7 +247,10 @@ class BoundedAttempt<R> implements AbortSubscriber {
     if (attempt.timeoutMs !== undefined) {
       this.#timer = setTimeout(onTimeout, attempt.timeoutMs, this);
     }
-    const args: TaskFunctionContext = { signal: fnSignal as AbortSignal };
+    const args: TaskFunctionContext =
+      attempt.timeoutMs === undefined
+        ? { signal: outer as AbortSignal }
+        : new AttemptSignalContext(this);
     let returned: R | PromiseLike<R>;
     try {
       returned =
@@ -269,8 +281,22 @@ class BoundedAttempt<R> implements AbortSubscriber {
         : `threadline: task "${this.#attempt.source}" canceled`;
     this.#finish(true, undefined, new KindError(kind, message, { cause: reason }));
     // fn sees the abort through its own signal (the outer one, already aborted,
-    // or the per-attempt controller).
-    this.#controller?.abort(reason);
+    // or this attempt's).
+    this.#abortFnSignal(reason);
+  }
+
+  /** fn's signal when the attempt has a timeout: made on first use. */
+  fnSignal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortedWith !== NOT_ABORTED) this.#controller.abort(this.#abortedWith);
+    }
+    return this.#controller.signal;
+  }
+
+  #abortFnSignal(reason: unknown): void {
+    if (this.#controller !== undefined) this.#controller.abort(reason);
+    else this.#abortedWith = reason;
   }
 
   timeout(): void {
@@ -288,7 +314,7 @@ class BoundedAttempt<R> implements AbortSubscriber {
         },
       ),
     );
-    this.#controller?.abort(reason);
+    this.#abortFnSignal(reason);
   }
 
   #finish(thrown: boolean, value: R | undefined, error: unknown): void {
@@ -298,6 +324,19 @@ class BoundedAttempt<R> implements AbortSubscriber {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#attempt.signal !== undefined) unsubscribe(this.#attempt.signal, this);
     this.#resolve(settle(this.#attempt, this.#span, this.#t0, t1, thrown, value, error));
+  }
+}
+
+const NOT_ABORTED = Symbol('not aborted');
+
+/** What fn receives when its attempt has a timeout: the signal is made on first read. */
+class AttemptSignalContext implements TaskFunctionContext {
+  readonly #attempt: { fnSignal(): AbortSignal };
+  constructor(attempt: { fnSignal(): AbortSignal }) {
+    this.#attempt = attempt;
+  }
+  get signal(): AbortSignal {
+    return this.#attempt.fnSignal();
   }
 }
 

@@ -10,6 +10,10 @@ import type { ObservableResult } from '../observe/result.js';
 /**
  * Where `into` sends a finished result: a channel's send side (any
  * `SendChannel<ObservableResult<R>>`; only `send` is used).
+ *
+ * @example
+ * const results = new Channel<ObservableResult<number>>(16);
+ * go(job, { into: results });
  */
 export type ResultSink<T> = Pick<SendChannel<T>, 'send'>;
 
@@ -36,7 +40,12 @@ export interface GoOptions<R = unknown> {
   into?: ResultSink<ObservableResult<R>>;
 }
 
-/** GoOptions after validation, with defaults applied. */
+/**
+ * GoOptions after validation, with defaults applied.
+ *
+ * @example
+ * const { retries, retryOn } = resolveGoOptions(options);
+ */
 export interface ResolvedGoOptions {
   readonly source: string | undefined;
   readonly signal: AbortSignal | undefined;
@@ -49,7 +58,12 @@ export interface ResolvedGoOptions {
 
 const DEFAULT_RETRY_ON: readonly ErrorKind[] = Object.freeze(['Timeout', 'Network']);
 
-/** The options of a go() with none: shared, so the hot path allocates nothing for them. */
+/**
+ * The options of a go() with none: shared, so the hot path allocates nothing for them.
+ *
+ * @example
+ * resolveGoOptions(undefined) === DEFAULT_GO_OPTIONS; // true
+ */
 export const DEFAULT_GO_OPTIONS: ResolvedGoOptions = Object.freeze({
   source: undefined,
   signal: undefined,

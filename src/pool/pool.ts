@@ -25,10 +25,21 @@ import { diag } from '@opentelemetry/api';
 import { Piscina } from 'piscina';
 import type { ErrorKind } from '../observe/error-kind.js';
 import { KindError } from '../observe/kind-error.js';
-import { observePool, type PoolSource, recordWorkerExit, type WorkerExitReason } from '../observe/metrics.js';
-import type { ResultMessage, TaskRequest, TaskResponse } from '../wire.js';
-import { CallRecord, type JobOutcome, notStarted } from './call.js';
+import {
+  observePool,
+  type PoolSource,
+  recordWorkerExit,
+  type WorkerExitReason,
+} from '../observe/metrics.js';
+import {
+  decodeResponse,
+  type TaskRequest,
+  type TaskResponse,
+  type WireResponse,
+  type WireResult,
+} from '../wire.js';
 import type { AbortKind } from './attempt.js';
+import { CallRecord, type JobOutcome, notStarted } from './call.js';
 import { type AbortSubscriber, subscribe, unsubscribe } from './signals.js';
 
 const ENTRY = new URL('../workers/entry.js', import.meta.url).href;
@@ -45,7 +56,7 @@ export interface PoolOptions {
   maxThreads?: number;
   /** ms an idle thread above minThreads lives; default 30000. */
   idleTimeout?: number;
-  /** Most tasks waiting (accepted, not started); beyond, go() settles ResourceExhausted; default Infinity. */
+  /** Most tasks waiting beyond those the threads can run at once; beyond it go() settles ResourceExhausted; default Infinity. */
   maxQueue?: number;
   /** Per-thread V8 heap limits; a thread above them dies and its task settles ResourceExhausted. */
   resourceLimits?: ResourceLimits;
@@ -133,6 +144,11 @@ export class Pool implements PoolSource, AsyncDisposable {
   #drained: (() => void) | undefined;
   #busyMs = 0;
   readonly #unobserve: () => void;
+  // Keeps the event loop alive while tasks are dispatched. piscina unrefs a
+  // worker as soon as its call returns, but a batch's results travel on the
+  // worker's parentPort and may still be queued behind that return: without a
+  // ref'd handle the process could exit with tasks unsettled. Idle pools hold none.
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: PoolOptions = {}) {
     checkOptions(options);
@@ -164,7 +180,9 @@ export class Pool implements PoolSource, AsyncDisposable {
       const job = new Job(this, spec, resolve);
       if (this.#poison !== undefined) return void job.settle(notStarted(this.#poison, 'Panic'));
       if (this.#closed) return void job.settle(notStarted(this.#closedError(), 'Closed'));
-      if (this.#maxQueue !== Number.POSITIVE_INFINITY && this.queueSize() >= this.#maxQueue) {
+      // Waiting = accepted, beyond what the threads can run now (piscina's sense).
+      const waiting = this.#queued + this.#dispatched - this.#maxThreads;
+      if (this.#maxQueue !== Number.POSITIVE_INFINITY && waiting >= this.#maxQueue) {
         const err = new KindError(
           'ResourceExhausted',
           `threadline: pool "${this.name}" queue is full (maxQueue ${this.#maxQueue}, ${this.running()} running, ${this.queueSize()} waiting)`,
@@ -197,6 +215,14 @@ export class Pool implements PoolSource, AsyncDisposable {
   jobSettled(response: TaskResponse | undefined): void {
     this.#dispatched--;
     if (response !== undefined) this.#busyMs += response.elapsedMs;
+    if (this.#dispatched === 0) this.#releaseKeepAlive();
+  }
+
+  #releaseKeepAlive(): void {
+    if (this.#keepAlive !== undefined && this.#dispatched === 0) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
   }
 
   /** Terminates the thread running a task that outlived its grace period. Internal. */
@@ -208,7 +234,12 @@ export class Pool implements PoolSource, AsyncDisposable {
   }
 
   #pump(): void {
-    while (this.#queued > 0 && this.#inflight < this.#maxCalls && !this.#closed && this.#poison === undefined) {
+    while (
+      this.#queued > 0 &&
+      this.#inflight < this.#maxCalls &&
+      !this.#closed &&
+      this.#poison === undefined
+    ) {
       const size =
         this.#queued <= this.#maxCalls
           ? 1
@@ -256,6 +287,7 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#calls.set(rec.id, rec);
     this.#inflight++;
     this.#dispatched += jobs.length;
+    this.#keepAlive ??= setInterval(noop, 60_000);
     let running: Promise<unknown>;
     try {
       running = this.#piscina.run(
@@ -275,18 +307,18 @@ export class Pool implements PoolSource, AsyncDisposable {
   #onReturn(rec: CallRecord, result: unknown): void {
     this.#everStarted = true;
     this.#inflight--;
-    rec.returned(result as TaskResponse | number | undefined, this);
+    rec.returned(result as WireResponse | number | undefined, this);
     if (rec.pending === 0) this.#calls.delete(rec.id);
     this.#afterCall();
   }
 
   #onMessage(m: unknown): void {
-    const msg = m as ResultMessage;
-    if (typeof msg !== 'object' || msg === null || msg.tl !== this.#tag) return;
+    if (!Array.isArray(m) || m[0] !== this.#tag) return;
+    const [, call, index, response] = m as WireResult;
     this.#everStarted = true;
-    const rec = this.#calls.get(msg.call);
+    const rec = this.#calls.get(call);
     if (rec === undefined) return;
-    rec.respond(msg.index, msg.response, this);
+    rec.respond(index, decodeResponse(response), this);
     if (rec.pending === 0 && rec.isReturned) this.#calls.delete(rec.id);
   }
 
@@ -358,6 +390,7 @@ export class Pool implements PoolSource, AsyncDisposable {
       }
       again.push(job);
     }
+    this.#releaseKeepAlive();
     if (this.#closed || this.#poison !== undefined) {
       const error = this.#poison ?? this.#closedError();
       for (const job of again) job.settle(notStarted(error, this.#poison ? 'Panic' : 'Closed'));
@@ -395,7 +428,7 @@ export class Pool implements PoolSource, AsyncDisposable {
     for (let i = this.#head; i < this.#queue.length; i++) {
       const job = this.#queue[i];
       this.#queue[i] = undefined;
-      if (job !== undefined && job.settle(notStarted(error, kind))) this.#queued--;
+      if (job?.settle(notStarted(error, kind))) this.#queued--;
     }
     for (const rec of this.#calls.values()) rec.cancelQueued(error, kind, this);
   }
@@ -476,6 +509,8 @@ export class Pool implements PoolSource, AsyncDisposable {
   }
 }
 
+function noop(): void {}
+
 /** The error of a task settled by its signal. */
 export function abortError(kind: AbortKind, source: string, reason: unknown): KindError {
   const message =
@@ -490,7 +525,11 @@ function isDataCloneError(err: unknown): boolean {
 }
 
 function isOom(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+  );
 }
 
 function checkOptions(o: PoolOptions): void {
@@ -500,7 +539,9 @@ function checkOptions(o: PoolOptions): void {
   const int = (name: keyof PoolOptions, min: number): void => {
     const v = o[name];
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min)) {
-      throw new RangeError(`threadline: createPool option ${name} must be an integer >= ${min}, got ${String(v)}`);
+      throw new RangeError(
+        `threadline: createPool option ${name} must be an integer >= ${min}, got ${String(v)}`,
+      );
     }
   };
   int('minThreads', 0);
@@ -513,7 +554,9 @@ function checkOptions(o: PoolOptions): void {
     );
   }
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) {
-    throw new TypeError(`threadline: createPool option name must be a non-empty string, got ${String(o.name)}`);
+    throw new TypeError(
+      `threadline: createPool option name must be a non-empty string, got ${String(o.name)}`,
+    );
   }
 }
 

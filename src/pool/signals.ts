@@ -66,6 +66,11 @@ class Relay {
 /**
  * subscribe arranges for `subscriber.onAbort(signal.reason)` to run once when
  * `signal` aborts. Returns false, subscribing nothing, when it already aborted.
+ *
+ * @example
+ * if (!subscribe(signal, task)) task.onAbort(signal.reason);
+ * // ... when the task settles:
+ * unsubscribe(signal, task);
  */
 export function subscribe(signal: AbortSignal, subscriber: AbortSubscriber): boolean {
   if (signal.aborted) return false;
@@ -78,7 +83,12 @@ export function subscribe(signal: AbortSignal, subscriber: AbortSubscriber): boo
   return true;
 }
 
-/** unsubscribe removes a subscription made by subscribe(); harmless when there is none. */
+/**
+ * unsubscribe removes a subscription made by subscribe(); harmless when there is none.
+ *
+ * @example
+ * unsubscribe(signal, task);
+ */
 export function unsubscribe(signal: AbortSignal, subscriber: AbortSubscriber): void {
   relays.get(signal)?.delete(subscriber);
 }
@@ -126,8 +136,11 @@ export class CombinedSignal implements AbortSubscriber {
 }
 
 /**
- * sleep resolves after `ms`, or as soon as `signal` aborts (resolving `false`).
+ * sleep resolves `true` after `ms`, or `false` as soon as `signal` aborts.
  * Never rejects.
+ *
+ * @example
+ * if (!(await sleep(backoffDelay(10, n), signal))) return; // aborted: no retry
  */
 export function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
@@ -149,7 +162,12 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<bool
   });
 }
 
-/** Test hook: how many subscriptions `signal` holds now. Internal. */
+/**
+ * Test hook: how many subscriptions `signal` holds now. Internal.
+ *
+ * @example
+ * expect(subscriberCount(shutdown.signal)).toBe(0);
+ */
 export function subscriberCount(signal: AbortSignal): number {
   return relays.get(signal)?.size ?? 0;
 }

@@ -62,6 +62,10 @@ export interface TaskHost {
 /**
  * defaultAbortKind: `Timeout` when the reason is a deadline (a TimeoutError, or
  * anything classifyError calls Timeout), else `Canceled`.
+ *
+ * @example
+ * defaultAbortKind(AbortSignal.timeout(0).reason); // 'Timeout' (once fired)
+ * defaultAbortKind(new Error('shutdown'));          // 'Canceled'
  */
 export function defaultAbortKind(reason: unknown): AbortKind {
   return classifyError(reason) === 'Timeout' ? 'Timeout' : 'Canceled';
@@ -70,6 +74,9 @@ export function defaultAbortKind(reason: unknown): AbortKind {
 /**
  * startTask submits one task. Called by go()'s dispatch once the arguments are
  * valid; `taskName` is the defineTask name or fn.name ('anonymous' if none).
+ *
+ * @example
+ * return startTask(new InlineRunner(fn), fn.name || 'anonymous', resolveGoOptions(options), host);
  */
 export function startTask<R>(
   runner: AttemptRunner<R>,
@@ -79,13 +86,14 @@ export function startTask<R>(
 ): Task<R> {
   const parentContext = context.active();
   const source = options.source ?? taskName;
+  const signal = options.signal;
   if (
     host === undefined &&
-    options.signal === undefined &&
     options.retries === 0 &&
-    options.into === undefined
+    options.into === undefined &&
+    signal?.aborted !== true // an aborted one settles without running: TaskRun
   ) {
-    if (options.timeoutMs === undefined && runner instanceof InlineRunner) {
+    if (signal === undefined && options.timeoutMs === undefined && runner instanceof InlineRunner) {
       // The hottest path: `go(fn)`. The attempt starts now, so waitMs is 0, and
       // the runner builds the result in its own async frame.
       return runner.runUnbounded(
@@ -106,7 +114,7 @@ export function startTask<R>(
     return runSingle(
       runner,
       {
-        signal: undefined,
+        signal,
         timeoutMs: options.timeoutMs,
         source,
         taskName,
@@ -201,6 +209,13 @@ class TaskRun<R> implements AbortSubscriber, HostedTask {
       }
     }
     this.#run().catch((err: unknown) => {
+      if (this.#state === 'settled') {
+        // A broken invariant in a host (a bug, not a kind): surface it, as Go's throw would.
+        queueMicrotask(() => {
+          throw err;
+        });
+        return;
+      }
       this.#settle(toResult(runnerFailure(err), this.#source, 0, this.#goNow, undefined));
     });
     return true;
@@ -309,9 +324,13 @@ class TaskRun<R> implements AbortSubscriber, HostedTask {
     this.#state = 'settled';
     if (this.#signal !== undefined) unsubscribe(this.#signal, this);
     this.#combined?.dispose();
-    recordTaskDuration(result, this.#runner.location ?? 'loop', this.#runner.poolName);
-    this.#host?.release(this, result as ObservableResult<unknown>, this.#heldSlot);
-    this.#resolve(result);
+    try {
+      recordTaskDuration(result, this.#runner.location ?? 'loop', this.#runner.poolName);
+      this.#host?.release(this, result as ObservableResult<unknown>, this.#heldSlot);
+    } finally {
+      // Whatever a host does, the Task settles.
+      this.#resolve(result);
+    }
   }
 }
 

@@ -23,16 +23,16 @@ import {
   isSpanContextValid,
   propagation,
   type Span,
-  type SpanStatus,
   SpanKind,
+  type SpanStatus,
   SpanStatusCode,
   type Tracer,
   trace,
 } from '@opentelemetry/api';
 import { classifyError } from '../observe/classify.js';
 import { KindError } from '../observe/kind-error.js';
-import { deliverWorkerSpans } from '../observe/span-processor.js';
 import { endTaskSpan, taskSpanAttributes, toHrTime } from '../observe/span-outcome.js';
+import { deliverWorkerSpans } from '../observe/span-processor.js';
 import {
   deserializeError,
   findUncloneable,
@@ -47,7 +47,7 @@ import {
 } from '../wire.js';
 import type { AttemptContext, AttemptOutcome, AttemptRunner } from './attempt.js';
 import type { JobOutcome } from './call.js';
-import { type Cloneable, isTransfer, type WorkerTask } from './define-task.js';
+import { isTransfer, type WorkerTask } from './define-task.js';
 import { InlineRunner } from './inline-runner.js';
 import { getDefaultPool, type Pool, Pool as PoolClass } from './pool.js';
 import { activeTracer } from './tracer.js';
@@ -61,13 +61,15 @@ const IN_WORKER = Symbol.for('threadline.worker');
  * startTask(new WorkerRunner(fib, [30], undefined, undefined), 'fib', options, host);
  */
 export class WorkerRunner<R> implements AttemptRunner<R> {
-  readonly #handle: WorkerTask<readonly Cloneable[], Cloneable>;
+  /** `threadline.task.location` of the duration metric. */
+  readonly location = 'worker' as const;
+  readonly #handle: WorkerTask<readonly unknown[], unknown>;
   readonly #args: readonly unknown[];
   readonly #pool: Pool | undefined;
   readonly #transfer: readonly TransferListItem[] | undefined;
 
   constructor(
-    handle: WorkerTask<readonly Cloneable[], Cloneable>,
+    handle: WorkerTask<readonly unknown[], unknown>,
     args: readonly unknown[],
     pool: Pool | undefined,
     transfer: readonly TransferListItem[] | undefined,
@@ -76,6 +78,11 @@ export class WorkerRunner<R> implements AttemptRunner<R> {
     this.#args = args;
     this.#pool = pool;
     this.#transfer = transfer;
+  }
+
+  /** `threadline.pool.name` of the duration metric. */
+  get poolName(): string {
+    return this.#pool?.name ?? 'default';
   }
 
   run(attempt: AttemptContext): Promise<AttemptOutcome<R>> {
@@ -91,7 +98,14 @@ export class WorkerRunner<R> implements AttemptRunner<R> {
         `threadline: task "${this.#handle.name}" arguments cannot be cloned: ${bad}`,
       );
       const now = performance.timeOrigin + performance.now();
-      const failure = { error, kind: 'Validation' as const, startTime: now, endTime: now, elapsedMs: 0, threadId: 0 };
+      const failure = {
+        error,
+        kind: 'Validation' as const,
+        startTime: now,
+        endTime: now,
+        elapsedMs: 0,
+        threadId: 0,
+      };
       return Promise.resolve(toOutcome<R>({ failure }, attempt, wt, this.#handle.name));
     }
     const request: TaskRequest =
@@ -145,7 +159,11 @@ function wireTrace(tracer: Tracer, attempt: AttemptContext): WireTrace {
   } else {
     const traceId = randomId(16);
     const flags = sampled(tracer, attempt, traceId) ? 1 : 0;
-    out = { traceparent: formatTraceparent({ traceId, spanId, traceFlags: flags }), spanId, root: true };
+    out = {
+      traceparent: formatTraceparent({ traceId, spanId, traceFlags: flags }),
+      spanId,
+      root: true,
+    };
   }
   const bag = propagation.getBaggage(attempt.parentContext);
   if (bag !== undefined) {
@@ -164,7 +182,14 @@ function sampled(tracer: Tracer, attempt: AttemptContext, traceId: string): bool
     const sampler = (tracer as unknown as { _sampler?: SamplerLike })._sampler;
     if (sampler === undefined) return true;
     const attrs = taskSpanAttributes(attempt.source, attempt.source, attempt.retryCount, 0);
-    const r = sampler.shouldSample(attempt.parentContext, traceId, attempt.source, SpanKind.INTERNAL, attrs, []);
+    const r = sampler.shouldSample(
+      attempt.parentContext,
+      traceId,
+      attempt.source,
+      SpanKind.INTERNAL,
+      attrs,
+      [],
+    );
     return r.decision === 2; // SamplingDecision.RECORD_AND_SAMPLED
   } catch {
     return true;
@@ -197,7 +222,10 @@ function toOutcome<R>(
         threadId: r.threadId,
       };
     }
-    const error = r.error === undefined ? new KindError('Unknown', 'threadline: task failed') : deserializeError(r.error);
+    const error =
+      r.error === undefined
+        ? new KindError('Unknown', 'threadline: task failed')
+        : deserializeError(r.error);
     return {
       ok: false,
       value: undefined,
@@ -264,7 +292,13 @@ function recordMainSpan(
   });
   endTaskSpan(
     span as unknown as Span,
-    { ok: false, error: f.error, errorKind: f.kind, resultType: 'undefined', elapsedMs: f.elapsedMs },
+    {
+      ok: false,
+      error: f.error,
+      errorKind: f.kind,
+      resultType: 'undefined',
+      elapsedMs: f.elapsedMs,
+    },
     toHrTime(f.endTime, 0),
   );
 }
@@ -349,7 +383,7 @@ export interface WorkerGoOptions {
  * const runner = createWorkerRunner(fib, [30], { pool });
  */
 export function createWorkerRunner<R>(
-  handle: WorkerTask<readonly Cloneable[], Cloneable>,
+  handle: WorkerTask<readonly unknown[], unknown>,
   args: unknown,
   options: unknown,
 ): WorkerRunner<R> {
@@ -367,13 +401,17 @@ export function createWorkerRunner<R>(
     const o = options as WorkerGoOptions;
     if (o.pool !== undefined) {
       if (!(o.pool instanceof PoolClass)) {
-        throw new TypeError(`threadline: go option pool must be a Pool from createPool(), got ${String(o.pool)}`);
+        throw new TypeError(
+          `threadline: go option pool must be a Pool from createPool(), got ${String(o.pool)}`,
+        );
       }
       pool = o.pool;
     }
     if (o.transfer !== undefined) {
       if (!Array.isArray(o.transfer)) {
-        throw new TypeError(`threadline: go option transfer must be an array, got ${typeof o.transfer}`);
+        throw new TypeError(
+          `threadline: go option transfer must be an array, got ${typeof o.transfer}`,
+        );
       }
       transfer = o.transfer;
     }

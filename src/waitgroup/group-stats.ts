@@ -9,7 +9,12 @@
 import type { ErrorKind } from '../observe/error-kind.js';
 import type { ObservableResult } from '../observe/result.js';
 
-/** Run-time distribution of a batch, in ms. All 0 for an empty batch. */
+/**
+ * Run-time distribution of a batch, in ms. All 0 for an empty batch.
+ *
+ * @example
+ * const { p50, p95, max } = (await g.wait()).stats.durationMs;
+ */
 export interface DurationStats {
   min: number;
   max: number;
@@ -21,7 +26,12 @@ export interface DurationStats {
   total: number;
 }
 
-/** Group.wait()'s `stats`. */
+/**
+ * Group.wait()'s `stats`.
+ *
+ * @example
+ * const { count, failed, byKind } = (await g.wait()).stats; // byKind: { Timeout: 2 }
+ */
 export interface GroupStats {
   /** Tasks in the batch. */
   count: number;

@@ -28,7 +28,12 @@ import type { WorkerGoOptions } from '../pool/worker-runner.js';
 import { type GroupStats, groupStats } from './group-stats.js';
 import type { WaitOptions } from './wait-group.js';
 
-/** Group.tryGo's call signatures: go()'s, returning `undefined` when no slot is free. */
+/**
+ * Group.tryGo's call signatures: go()'s, returning `undefined` when no slot is free.
+ *
+ * @example
+ * const task = g.tryGo(job); // undefined at the limit
+ */
 export interface TryGo {
   <R>(fn: TaskFunction<R>, options?: GoOptions<Awaited<R>>): Task<Awaited<R>> | undefined;
   <A extends readonly Cloneable[], R extends Cloneable>(
@@ -38,7 +43,12 @@ export interface TryGo {
   ): Task<R> | undefined;
 }
 
-/** Options of `new Group()`. */
+/**
+ * Options of `new Group()`.
+ *
+ * @example
+ * new Group({ limit: 8, signal: shutdown.signal });
+ */
 export interface GroupOptions {
   /** Most tasks running at once; absent or negative: no limit (Go's SetLimit(-1)). */
   limit?: number;
@@ -46,7 +56,12 @@ export interface GroupOptions {
   signal?: AbortSignal;
 }
 
-/** What Group.wait() resolves to. */
+/**
+ * What Group.wait() resolves to.
+ *
+ * @example
+ * const { firstError, errors, results, stats } = await g.wait();
+ */
 export interface GroupSummary<R = unknown> {
   /** The first failure's error (in completion order); `undefined` when none failed. */
   firstError: Error | undefined;

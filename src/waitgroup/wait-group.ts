@@ -14,7 +14,12 @@ import { describeValue } from '../pool/options.js';
 import { type AbortSubscriber, subscribe, unsubscribe } from '../pool/signals.js';
 import { defaultAbortKind, type HostedTask, type TaskHost } from '../pool/task.js';
 
-/** Options of WaitGroup.wait() and Group.ready(). */
+/**
+ * Options of WaitGroup.wait(), Group.ready() and Group.wait().
+ *
+ * @example
+ * await wg.wait({ signal: AbortSignal.timeout(5_000) });
+ */
 export interface WaitOptions {
   /** Abandons the wait: the promise rejects with `signal.reason`, untouched. */
   signal?: AbortSignal;

@@ -14,18 +14,23 @@
 //     reads it to find the task a dying or timed-out worker was running.
 //   The response of a task is posted before its state word moves to DONE.
 
-import { parentPort, threadId, type TransferListItem } from 'node:worker_threads';
+import { parentPort, type TransferListItem, threadId } from 'node:worker_threads';
 import { KindError } from '../observe/kind-error.js';
 import {
   type Call,
   DONE,
+  decodeCall,
+  EXITED,
+  encodeResponse,
   HEADER_WORDS,
   QUEUED,
   RUNNING,
-  type ResultMessage,
-  type TaskResponse,
   serializeError,
   startOffset,
+  type TaskResponse,
+  type WireCall,
+  type WireResponse,
+  type WireResult,
   WORD_CURRENT,
   WORD_THREAD,
 } from '../wire.js';
@@ -33,6 +38,16 @@ import { type RunResult, runTask } from './run-task.js';
 import { CurrentTask, setCurrentTask } from './task-signal.js';
 
 (globalThis as { [k: symbol]: unknown })[Symbol.for('threadline.worker')] = true;
+
+// The state word of the task running now, so that a process.exit() inside it
+// marks it EXITED before the thread goes (main then waits for the thread's exit
+// instead of timing the task out while the thread is still shutting down).
+let runningState: Int32Array | undefined;
+let runningWord = 0;
+process.on('exit', () => {
+  if (runningState !== undefined)
+    Atomics.compareExchange(runningState, runningWord, RUNNING, EXITED);
+});
 
 type Move = (value: unknown) => unknown;
 let move: Move | undefined;
@@ -52,7 +67,8 @@ async function loadMove(): Promise<Move> {
  * @example
  * // piscina calls it; see src/pool/pool.ts
  */
-export default async function run(call: Call): Promise<unknown> {
+export default async function run(wire: WireCall): Promise<unknown> {
+  const call = decodeCall(wire);
   const n = call.tasks.length;
   const state = new Int32Array(call.state, 0, HEADER_WORDS + n);
   const starts = new Float64Array(call.state, startOffset(n), n);
@@ -64,16 +80,16 @@ export default async function run(call: Call): Promise<unknown> {
     if (result.transferList !== undefined && result.transferList.length > 0) {
       const m = await loadMove();
       // piscina's move() takes one transferable-bearing object: wrap the response.
-      return m(new MovableResponse(result.response, result.transferList));
+      return m(new MovableResponse(encodeResponse(result.response), result.transferList));
     }
-    return result.response;
+    return encodeResponse(result.response);
   }
   let ran = 0;
   for (let i = 0; i < n; i++) {
     const result = await runOne(call, state, starts, i);
     if (result === undefined) continue;
     ran++;
-    post({ tl: call.tag, call: call.id, index: i, response: result.response }, result.transferList);
+    post(call.tag, call.id, i, result.response, result.transferList);
     Atomics.compareExchange(state, HEADER_WORDS + i, RUNNING, DONE);
   }
   return ran;
@@ -86,57 +102,70 @@ async function runOne(
   i: number,
 ): Promise<RunResult | undefined> {
   starts[i] = performance.timeOrigin + performance.now();
-  if (Atomics.compareExchange(state, HEADER_WORDS + i, QUEUED, RUNNING) !== QUEUED) return undefined;
+  if (Atomics.compareExchange(state, HEADER_WORDS + i, QUEUED, RUNNING) !== QUEUED)
+    return undefined;
   Atomics.store(state, WORD_CURRENT, i);
+  runningState = state;
+  runningWord = HEADER_WORDS + i;
   const current = new CurrentTask(state, i);
   setCurrentTask(current);
   try {
     const word = HEADER_WORDS + i;
-    return await runTask(call.tasks[i] as Call['tasks'][number], () => Atomics.load(state, word) > DONE);
+    return await runTask(
+      call.tasks[i] as Call['tasks'][number],
+      () => Atomics.load(state, word) > DONE,
+    );
   } finally {
     current.dispose();
     setCurrentTask(undefined);
+    runningState = undefined;
     Atomics.store(state, WORD_CURRENT, -1);
   }
 }
 
-function post(message: ResultMessage, transferList: TransferListItem[] | undefined): void {
+function post(
+  tag: string,
+  callId: number,
+  index: number,
+  response: TaskResponse,
+  transferList: TransferListItem[] | undefined,
+): void {
   const port = parentPort;
-  if (port === null) throw new Error('threadline: internal: worker entry loaded on the main thread');
+  if (port === null)
+    throw new Error('threadline: internal: worker entry loaded on the main thread');
+  const message: WireResult = [tag, callId, index, encodeResponse(response)];
   try {
-    port.postMessage(message, transferList as never);
+    port.postMessage(message, transferList);
   } catch (err) {
     // A value findUncloneable missed: report the task as Validation instead.
-    const response: TaskResponse = {
-      ...message.response,
+    const failed: TaskResponse = {
+      ...response,
       ok: false,
       value: undefined,
       resultType: 'undefined',
       errorKind: 'Validation',
       error: serializeError(
-        new KindError(
-          'Validation',
-          'threadline: task returned a value that cannot be cloned',
-          { cause: err },
-        ),
+        new KindError('Validation', 'threadline: task returned a value that cannot be cloned', {
+          cause: err,
+        }),
       ),
     };
-    port.postMessage({ ...message, response });
+    port.postMessage([tag, callId, index, encodeResponse(failed)] satisfies WireResult);
   }
 }
 
 /** A response carrying transferables, in the shape piscina's move() accepts. */
 class MovableResponse {
-  readonly #response: TaskResponse;
+  readonly #response: WireResponse;
   readonly #list: TransferListItem[];
-  constructor(response: TaskResponse, list: TransferListItem[]) {
+  constructor(response: WireResponse, list: TransferListItem[]) {
     this.#response = response;
     this.#list = list;
   }
   get [Symbol.for('Piscina.transferable')](): TransferListItem[] {
     return this.#list;
   }
-  get [Symbol.for('Piscina.valueOf')](): TaskResponse {
+  get [Symbol.for('Piscina.valueOf')](): WireResponse {
     return this.#response;
   }
 }

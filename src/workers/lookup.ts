@@ -16,6 +16,7 @@ const REGISTRY_KEY = Symbol.for('threadline.tasks');
 type Fn = (...args: unknown[]) => unknown;
 type Handle = { readonly name: string; readonly fn: Fn; readonly [TASK_BRAND]?: true };
 
+const TS_URL = /\.[mc]?ts(\?.*)?$/;
 const imported = new Map<string, Promise<Record<string, unknown>>>();
 
 function registry(): Map<string, Map<string, Handle>> | undefined {
@@ -35,6 +36,7 @@ export async function lookupTask(url: string, name: string): Promise<Fn> {
   if (hit !== undefined) return hit.fn;
   let loading = imported.get(url);
   if (loading === undefined) {
+    if (TS_URL.test(url)) await registerTsxHooks();
     loading = import(url) as Promise<Record<string, unknown>>;
     imported.set(url, loading);
   }
@@ -47,10 +49,16 @@ export async function lookupTask(url: string, name: string): Promise<Fn> {
     throw new KindError(
       'NotFound',
       `threadline: cannot load task module ${url}: ${reason}` +
-        (/\.(ts|mts|cts)$/.test(url) ? ' (a TypeScript module needs execArgv: ["--import", "tsx"] or a build to .js)' : ''),
+        (/\.(ts|mts|cts)$/.test(url)
+          ? ' (a TypeScript module needs execArgv: ["--import", "tsx"] or a build to .js)'
+          : ''),
       { cause: err },
     );
   }
+  return findTask(ns, url, name);
+}
+
+function findTask(ns: Record<string, unknown>, url: string, name: string): Fn {
   const again = registry()?.get(url)?.get(name);
   if (again !== undefined) return again.fn;
   for (const value of Object.values(ns)) {
@@ -60,4 +68,31 @@ export async function lookupTask(url: string, name: string): Promise<Fn> {
     }
   }
   throw new KindError('NotFound', `threadline: task "${name}" not found in ${url}`);
+}
+
+let tsxRegistered = false;
+
+/**
+ * On Node 20, `execArgv: ['--import', 'tsx']` runs tsx's registration in the
+ * worker, but its hooks do not apply to the worker's own imports (module.register
+ * in workers, fixed in later Node lines). So before the first TypeScript import
+ * in a worker started with that flag, register tsx's hooks through its API, once.
+ */
+async function registerTsxHooks(): Promise<void> {
+  if (tsxRegistered) return;
+  tsxRegistered = true;
+  if (Number(process.versions.node.split('.')[0]) >= 22) return;
+  const argv = process.execArgv;
+  const flagged = argv.some(
+    (a, j) =>
+      (a === '--import' && /^tsx(\/esm)?$/.test(argv[j + 1] ?? '')) ||
+      /^--import=tsx(\/esm)?$/.test(a),
+  );
+  if (!flagged) return;
+  try {
+    const api = (await import('tsx/esm/api' as string)) as { register(): unknown };
+    api.register();
+  } catch {
+    // tsx not installed where threadline can resolve it: the import fails with NotFound
+  }
 }

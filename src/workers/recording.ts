@@ -147,7 +147,10 @@ export class RecordingTracer implements Tracer {
     return new RecordingSpan(name, spanContext, parent, options, this.#scope);
   }
 
-  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: unknown[]): ReturnType<F> {
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    ...rest: unknown[]
+  ): ReturnType<F> {
     const fn = rest[rest.length - 1] as F;
     const options = (rest.length >= 2 ? rest[0] : {}) as SpanOptions;
     const parentCtx = (rest.length >= 3 ? rest[1] : context.active()) as Context;
@@ -189,7 +192,8 @@ function toHr(time: TimeInput | undefined): HrTime {
   let ms: number;
   if (time === undefined) ms = performance.timeOrigin + performance.now();
   else if (time instanceof Date) ms = time.getTime();
-  else if (time < performance.timeOrigin) ms = performance.timeOrigin + time; // a performance.now() reading
+  else if (time < performance.timeOrigin)
+    ms = performance.timeOrigin + time; // a performance.now() reading
   else ms = time;
   const seconds = Math.trunc(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
@@ -258,7 +262,9 @@ export class RecordingSpan implements Span {
       time = attrsOrTime as TimeInput | undefined;
     }
     const event: WireEvent =
-      attributes === undefined ? { name, time: toHr(time) } : { name, time: toHr(time), attributes };
+      attributes === undefined
+        ? { name, time: toHr(time) }
+        : { name, time: toHr(time), attributes };
     this.#events.push(event);
     return this;
   }

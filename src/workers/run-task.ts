@@ -9,7 +9,7 @@
 //     around the call of the task function; the task span uses the same two.
 //   The span recording (./recording.ts) is installed only by a sampled request.
 
-import { isMainThread, threadId, type TransferListItem } from 'node:worker_threads';
+import { isMainThread, type TransferListItem, threadId } from 'node:worker_threads';
 import {
   type BaggageEntry,
   baggageEntryMetadataFromString,
@@ -25,16 +25,21 @@ import { KindError } from '../observe/kind-error.js';
 import { resultType } from '../observe/result-type.js';
 import { endTaskSpan, taskSpanAttributes, toHrTime } from '../observe/span-outcome.js';
 import {
+  findUncloneable,
   parseBaggage,
   parseTraceparent,
+  serializeError,
   type TaskRequest,
   type TaskResponse,
-  serializeError,
-  findUncloneable,
 } from '../wire.js';
-
-import { drainSpans, install, isInstalled, type RecordingSpan, startTaskSpan } from './recording.js';
 import { lookupTask } from './lookup.js';
+import {
+  drainSpans,
+  install,
+  isInstalled,
+  type RecordingSpan,
+  startTaskSpan,
+} from './recording.js';
 
 const TRANSFER_BRAND = Symbol.for('threadline.transfer');
 

@@ -80,7 +80,8 @@ export function setUpOtel(options: OtelOptions = {}): OtelHarness {
 export function useOtel(options: OtelOptions = {}): OtelHarness {
   let harness: OtelHarness | undefined;
   const get = (): OtelHarness => {
-    if (harness === undefined) throw new Error('useOtel: used outside a test (before beforeAll ran)');
+    if (harness === undefined)
+      throw new Error('useOtel: used outside a test (before beforeAll ran)');
     return harness;
   };
   beforeAll(() => {

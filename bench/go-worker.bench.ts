@@ -1,0 +1,312 @@
+// go(handle, args) on worker threads against raw piscina.run and a minimal
+// pipelining postMessage pool (one message per task, no bookkeeping, no
+// cancellation), from the same run on the same machine.
+//
+//   npm run build && npx tsx bench/go-worker.bench.ts [--quick]
+//
+// Scenarios: no-op and small CPU tasks; sequential latency (one task in flight)
+// and throughput (N tasks in flight); tracing off and on (SDK, always-on
+// sampling, a discarding span processor); every task with a timeout
+// (threadline: timeoutMs; piscina: a per-task AbortSignal, its only per-task
+// cancellation). Contenders alternate within each run; each figure is the
+// median over the runs, with min–max spread. Pools are warmed up and reused
+// across runs: thread start-up is not measured.
+//
+// Not tinybench: a throughput sample is one batch of N tasks, and alternation
+// across runs matters more here than tinybench's per-task statistics.
+
+import { availableParallelism, cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { Piscina } from 'piscina';
+import { createPool, go, type Pool, threadlineSpanProcessor } from 'threadline';
+import * as tasks from '../dist/test/fixtures/bench-tasks.js';
+
+const quick = process.argv.includes('--quick');
+const RUNS = quick ? 3 : 10;
+const N = quick ? 5_000 : 50_000; // tasks in flight for throughput
+const SEQ = quick ? 500 : 2_000; // sequential tasks per latency sample
+const CPU_N = 2_000; // iterations of the small CPU task
+const THREADS = Math.min(2, availableParallelism());
+const TIMEOUT_MS = 10_000;
+
+// ── contenders ──────────────────────────────────────────────────────────────
+
+class RawPool {
+  readonly #workers: Worker[] = [];
+  readonly #pending = new Map<number, (v: number) => void>();
+  #next = 0;
+  constructor(threads: number) {
+    const url = new URL('../dist/test/fixtures/bench-raw-worker.js', import.meta.url);
+    for (let i = 0; i < threads; i++) {
+      const w = new Worker(url);
+      w.on('message', ([id, v]: [number, number]) => {
+        const resolve = this.#pending.get(id);
+        this.#pending.delete(id);
+        resolve?.(v);
+      });
+      this.#workers.push(w);
+    }
+  }
+  run(n: number): Promise<number> {
+    const id = this.#next++;
+    const w = this.#workers[id % this.#workers.length] as Worker;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      w.postMessage([id, n]);
+    });
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
+
+type Job = (n: number) => Promise<unknown>;
+
+interface Contenders {
+  threadline: Job;
+  threadlineTimeout: Job;
+  piscina: Job;
+  piscinaSignal: Job;
+  raw: Job;
+}
+
+function contenders(pool: Pool, piscina: Piscina, raw: RawPool): Contenders {
+  const handle = (n: number) => (n === 0 ? tasks.noop : tasks.small);
+  return {
+    threadline: (n) => Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool })),
+    threadlineTimeout: (n) =>
+      Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool, timeoutMs: TIMEOUT_MS })),
+    piscina: (n) => piscina.run(n),
+    piscinaSignal: (n) => piscina.run(n, { signal: new AbortController().signal }),
+    raw: (n) => raw.run(n),
+  };
+}
+
+// ── measurement ─────────────────────────────────────────────────────────────
+
+async function sequential(job: Job, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < SEQ; i++) await job(n);
+  return ((performance.now() - t0) * 1000) / SEQ; // µs per task
+}
+
+async function throughput(job: Job, n: number): Promise<number> {
+  const all: Promise<unknown>[] = new Array(N);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) all[i] = job(n);
+  await Promise.all(all);
+  return N / ((performance.now() - t0) / 1000); // tasks per second
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+interface Row {
+  scenario: string;
+  contender: string;
+  samples: number[];
+  unit: 'µs/task' | 'tasks/s';
+}
+
+async function measure(
+  rows: Row[],
+  scenario: string,
+  entries: [string, Job][],
+  mode: 'seq' | 'tput',
+  n: number,
+): Promise<void> {
+  const mine: Row[] = entries.map(([contender]) => ({
+    scenario,
+    contender,
+    samples: [],
+    unit: mode === 'seq' ? 'µs/task' : 'tasks/s',
+  }));
+  for (const [, job] of entries) await (mode === 'seq' ? sequential(job, n) : throughput(job, n)); // warm-up
+  for (let run = 0; run < RUNS; run++) {
+    // alternate the order every run
+    const order = entries.map((_, i) => (i + run) % entries.length);
+    for (const i of order) {
+      const [, job] = entries[i] as [string, Job];
+      (global as { gc?: () => void }).gc?.();
+      const v = await (mode === 'seq' ? sequential(job, n) : throughput(job, n));
+      (mine[i] as Row).samples.push(v);
+    }
+  }
+  rows.push(...mine);
+  print(mine);
+}
+
+function print(rows: Row[]): void {
+  console.table(
+    rows.map((r) => ({
+      scenario: r.scenario,
+      contender: r.contender,
+      median: `${median(r.samples).toFixed(r.unit === 'tasks/s' ? 0 : 1)} ${r.unit}`,
+      spread: `${Math.min(...r.samples).toFixed(0)}–${Math.max(...r.samples).toFixed(0)}`,
+    })),
+  );
+}
+
+function ratio(rows: Row[], scenario: string, a: string, b: string): string {
+  const ra = rows.find((r) => r.scenario === scenario && r.contender === a);
+  const rb = rows.find((r) => r.scenario === scenario && r.contender === b);
+  if (ra === undefined || rb === undefined) return 'n/a';
+  return (median(ra.samples) / median(rb.samples)).toFixed(2);
+}
+
+// ── main ────────────────────────────────────────────────────────────────────
+
+async function main(): Promise<void> {
+  console.log(
+    `go-worker bench: node ${process.version}, ${cpus()[0]?.model ?? '?'} × ${availableParallelism()}, ` +
+      `${THREADS} threads, ${RUNS} runs, N=${N} in flight, ${SEQ} sequential${quick ? ' (quick)' : ''}`,
+  );
+  const pool = createPool({ name: 'bench', minThreads: THREADS, maxThreads: THREADS });
+  const piscina = new Piscina({
+    filename: new URL('../dist/test/fixtures/bench-tasks.js', import.meta.url).href,
+    minThreads: THREADS,
+    maxThreads: THREADS,
+  });
+  const raw = new RawPool(THREADS);
+  const c = contenders(pool, piscina, raw);
+  const rows: Row[] = [];
+
+  for (const [label, n] of [
+    ['no-op', 0],
+    ['small CPU', CPU_N],
+  ] as const) {
+    await measure(
+      rows,
+      `${label}: sequential`,
+      [
+        ['threadline go()', c.threadline],
+        ['piscina.run', c.piscina],
+        ['raw postMessage', c.raw],
+      ],
+      'seq',
+      n,
+    );
+    await measure(
+      rows,
+      `${label}: throughput`,
+      [
+        ['threadline go()', c.threadline],
+        ['piscina.run', c.piscina],
+        ['raw postMessage', c.raw],
+      ],
+      'tput',
+      n,
+    );
+    await measure(
+      rows,
+      `${label}: throughput, timeout on every task`,
+      [
+        ['threadline go() + timeoutMs', c.threadlineTimeout],
+        ['piscina.run + signal', c.piscinaSignal],
+      ],
+      'tput',
+      n,
+    );
+  }
+
+  // Tracing on: an SDK with always-on sampling and a discarding processor.
+  const discard = {
+    onStart() {},
+    onEnd() {},
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+  const provider = new BasicTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [threadlineSpanProcessor(discard)],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(provider);
+  await measure(
+    rows,
+    'no-op, tracing on: sequential',
+    [
+      ['threadline go()', c.threadline],
+      ['piscina.run', c.piscina],
+    ],
+    'seq',
+    0,
+  );
+  await measure(
+    rows,
+    'no-op, tracing on: throughput',
+    [
+      ['threadline go()', c.threadline],
+      ['piscina.run', c.piscina],
+    ],
+    'tput',
+    0,
+  );
+  trace.disable();
+  context.disable();
+
+  console.log('\nratios (same run):');
+  const lines: [string, string][] = [
+    [
+      'no-op throughput, go / piscina',
+      ratio(rows, 'no-op: throughput', 'threadline go()', 'piscina.run'),
+    ],
+    [
+      'no-op throughput, go / raw',
+      ratio(rows, 'no-op: throughput', 'threadline go()', 'raw postMessage'),
+    ],
+    [
+      'no-op throughput with timeouts, go+timeoutMs / piscina+signal',
+      ratio(
+        rows,
+        'no-op: throughput, timeout on every task',
+        'threadline go() + timeoutMs',
+        'piscina.run + signal',
+      ),
+    ],
+    [
+      'no-op throughput, go+timeoutMs / plain piscina',
+      (
+        median(rows.find((r) => r.contender === 'threadline go() + timeoutMs')?.samples ?? [0]) /
+        median(
+          rows.find((r) => r.scenario === 'no-op: throughput' && r.contender === 'piscina.run')
+            ?.samples ?? [1],
+        )
+      ).toFixed(2),
+    ],
+    [
+      'small CPU throughput, go / piscina',
+      ratio(rows, 'small CPU: throughput', 'threadline go()', 'piscina.run'),
+    ],
+    [
+      'no-op sequential latency, go / piscina',
+      ratio(rows, 'no-op: sequential', 'threadline go()', 'piscina.run'),
+    ],
+    [
+      'small CPU sequential latency, go / piscina',
+      ratio(rows, 'small CPU: sequential', 'threadline go()', 'piscina.run'),
+    ],
+    [
+      'tracing on: sequential latency, go / piscina',
+      ratio(rows, 'no-op, tracing on: sequential', 'threadline go()', 'piscina.run'),
+    ],
+    [
+      'tracing on: throughput, go / piscina',
+      ratio(rows, 'no-op, tracing on: throughput', 'threadline go()', 'piscina.run'),
+    ],
+  ];
+  for (const [k, v] of lines) console.log(`  ${k}: ${v}`);
+
+  await pool.close();
+  await piscina.destroy();
+  await raw.close();
+  await provider.shutdown();
+}
+
+await main();

@@ -1,0 +1,155 @@
+// Spans across the thread boundary, with the real SDK on the main thread only.
+import { context, type Span, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import {
+  ATTR_APP_ERROR_KIND,
+  ATTR_APP_RESULT_TYPE,
+  ATTR_APP_SOURCE,
+  ATTR_THREAD_ID,
+  createPool,
+  go,
+  type Pool,
+  threadlineSpanProcessor,
+} from 'threadline';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as t from '../dist/test/fixtures/worker-tasks.js';
+
+interface Setup {
+  exporter: InMemorySpanExporter;
+  provider: BasicTracerProvider;
+  pool: Pool;
+  inSpan<T>(fn: (span: Span) => Promise<T>): Promise<T>;
+}
+
+let teardown: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await teardown?.();
+  teardown = undefined;
+});
+
+function setUp(route: 'wrapper' | 'internal', sampler = new AlwaysOnSampler()): Setup {
+  const exporter = new InMemorySpanExporter();
+  const inner = new SimpleSpanProcessor(exporter);
+  const provider = new BasicTracerProvider({
+    sampler: new ParentBasedSampler({ root: sampler }),
+    spanProcessors: [route === 'wrapper' ? threadlineSpanProcessor(inner) : inner],
+  });
+  const cm = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(cm);
+  trace.setGlobalTracerProvider(provider);
+  const pool = createPool({ maxThreads: 1 });
+  teardown = async () => {
+    await pool.close();
+    trace.disable();
+    context.disable();
+    await provider.shutdown();
+  };
+  const tracer = provider.getTracer('test');
+  return {
+    exporter,
+    provider,
+    pool,
+    inSpan: (fn) =>
+      tracer.startActiveSpan('caller', async (span) => {
+        try {
+          return await fn(span);
+        } finally {
+          span.end();
+        }
+      }),
+  };
+}
+
+function named(spans: ReadableSpan[], name: string): ReadableSpan {
+  const s = spans.find((x) => x.name === name);
+  if (s === undefined) throw new Error(`no span ${name} in ${spans.map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+describe('worker spans', () => {
+  for (const route of ['wrapper', 'internal'] as const) {
+    describe(
+      route === 'wrapper'
+        ? 'threadlineSpanProcessor(inner)'
+        : "the SDK provider's internal processor",
+      () => {
+        it('continues the caller trace in the worker and delivers user spans under the task span', async () => {
+          const s = setUp(route);
+          const { r, caller } = await s.inSpan(async (span) => ({
+            r: await go(t.withSpans, [2], { pool: s.pool, source: 'spans/test' }),
+            caller: span.spanContext(),
+          }));
+          expect(r.ok).toBe(true);
+          expect(r.value).toBe(caller.traceId); // the active span inside the task is in the caller's trace
+          expect(r.traceId).toBe(caller.traceId);
+          const spans = s.exporter.getFinishedSpans();
+          const task = named(spans, 'spans/test');
+          expect(task.spanContext().spanId).toBe(r.spanId);
+          expect(task.spanContext().traceId).toBe(caller.traceId);
+          expect(task.parentSpanContext?.spanId).toBe(caller.spanId);
+          expect(task.attributes[ATTR_APP_SOURCE]).toBe('spans/test');
+          expect(task.attributes[ATTR_APP_RESULT_TYPE]).toBe('string');
+          expect(task.attributes[ATTR_THREAD_ID]).toBe(r.threadId);
+          for (const name of ['child-0', 'child-1']) {
+            const child = named(spans, name);
+            expect(child.spanContext().traceId).toBe(caller.traceId);
+            expect(child.parentSpanContext?.spanId).toBe(r.spanId);
+            expect(child.resource.attributes).toEqual(task.resource.attributes);
+          }
+          expect(task.resource.attributes['service.name']).toBeDefined();
+          const [s0, s1] = task.duration;
+          expect(s0 * 1e3 + s1 / 1e6).toBeCloseTo(r.elapsedMs, 3);
+        });
+      },
+    );
+  }
+
+  it('starts a new sampled trace in the worker when the caller has no span', async () => {
+    const s = setUp('wrapper');
+    const r = await go(t.withSpans, [1], { pool: s.pool });
+    expect(r.traceId).toMatch(/^[0-9a-f]{32}$/);
+    const task = named(s.exporter.getFinishedSpans(), 'withSpans');
+    expect(task.parentSpanContext).toBeUndefined();
+    expect(task.spanContext().traceId).toBe(r.traceId);
+    expect(named(s.exporter.getFinishedSpans(), 'child-0').parentSpanContext?.spanId).toBe(
+      r.spanId,
+    );
+  });
+
+  it('records nothing in the worker for an unsampled caller', async () => {
+    const s = setUp('wrapper', new AlwaysOffSampler());
+    const r = await s.inSpan(() => go(t.withSpans, [2], { pool: s.pool }));
+    expect(r.ok).toBe(true);
+    expect(r.value).toBe(''); // no context manager was installed in the worker
+    expect(s.exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it('records the task span on main, with the Timeout, when the worker task is abandoned', async () => {
+    const s = setUp('wrapper');
+    const r = await s.inSpan(() => go(t.spin, [5_000], { pool: s.pool, timeoutMs: 30 }));
+    expect(r.errorKind).toBe('Timeout');
+    const task = named(s.exporter.getFinishedSpans(), 'spin');
+    expect(task.spanContext().spanId).toBe(r.spanId);
+    expect(task.attributes[ATTR_APP_ERROR_KIND]).toBe('Timeout');
+    expect(task.status.code).toBe(2);
+  });
+
+  it('works with no SDK registered: empty ids, nothing installed in the worker', async () => {
+    const pool = createPool({ maxThreads: 1 });
+    teardown = () => pool.close();
+    const r = await go(t.withSpans, [1], { pool });
+    expect(r.ok).toBe(true);
+    expect(r.value).toBe('');
+    expect(r.traceId).toBe('');
+    expect(r.spanId).toBe('');
+  });
+});
