@@ -5,7 +5,9 @@
 //   npx tsx bench/channel.bench.ts --quick   # 100k messages, fewer iterations
 //
 // Units: ns per message (one value moved from a sender to a receiver; a
-// ping-pong round trip moves two). Every scenario runs twice: with no context
+// ping-pong round trip moves two). The full run makes 3 rounds, each running
+// every task in turn, and reports each task's median over the rounds;
+// ts-chan and effect move a tenth of the messages (they are ~10x slower). Every scenario runs twice: with no context
 // manager, then with OpenTelemetry's AsyncLocalStorageContextManager enabled and
 // active (every promise hop pays for async hooks). Ratios are only meaningful
 // within one run on one machine.
@@ -29,6 +31,8 @@ import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from 'ts-chan';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 100_000 : 1_000_000;
+/** Rounds of every task in turn: a load change on a shared machine then hits all alike. */
+const ROUNDS = quick ? 1 : 3;
 
 /** The one-promise-per-operation floor: a channel with nothing but the queueing. */
 class FloorChannel<T> {
@@ -107,86 +111,86 @@ const impls: Record<string, Make | undefined> = {
   },
 };
 
-async function producerConsumer(make: Make, cap: number): Promise<void> {
+async function producerConsumer(make: Make, cap: number, n: number): Promise<void> {
   const ch = make(cap);
   const producer = (async () => {
-    for (let i = 0; i < N; i++) await ch.send(i);
+    for (let i = 0; i < n; i++) await ch.send(i);
   })();
-  for (let i = 0; i < N; i++) await ch.recv();
+  for (let i = 0; i < n; i++) await ch.recv();
   await producer;
 }
 
-async function producerConsumerTryFirst(cap: number): Promise<void> {
+async function producerConsumerTryFirst(cap: number, n: number): Promise<void> {
   const ch = new Channel<number>(cap);
   const producer = (async () => {
-    for (let i = 0; i < N; i++) ch.trySend(i) || (await ch.send(i));
+    for (let i = 0; i < n; i++) ch.trySend(i) || (await ch.send(i));
   })();
-  for (let i = 0; i < N; i++) ch.tryRecv() ?? (await ch.recv());
+  for (let i = 0; i < n; i++) ch.tryRecv() ?? (await ch.recv());
   await producer;
 }
 
-async function pingPong(make: Make): Promise<void> {
+async function pingPong(make: Make, n: number): Promise<void> {
   const ping = make(0);
   const pong = make(0);
   const echo = (async () => {
-    for (let i = 0; i < N / 2; i++) await pong.send((await ping.recv()) as number);
+    for (let i = 0; i < n / 2; i++) await pong.send((await ping.recv()) as number);
   })();
-  for (let i = 0; i < N / 2; i++) {
+  for (let i = 0; i < n / 2; i++) {
     await ping.send(i);
     await pong.recv();
   }
   await echo;
 }
 
-async function pingPongTryFirst(): Promise<void> {
+async function pingPongTryFirst(n: number): Promise<void> {
   const ping = new Channel<number>();
   const pong = new Channel<number>();
   const echo = (async () => {
-    for (let i = 0; i < N / 2; i++) {
+    for (let i = 0; i < n / 2; i++) {
       const r = ping.tryRecv() ?? (await ping.recv());
       pong.trySend(r.value as number) || (await pong.send(r.value as number));
     }
   })();
-  for (let i = 0; i < N / 2; i++) {
+  for (let i = 0; i < n / 2; i++) {
     ping.trySend(i) || (await ping.send(i));
     pong.tryRecv() ?? (await pong.recv());
   }
   await echo;
 }
 
-async function effectQueue(cap: number): Promise<void> {
+async function effectQueue(cap: number, n: number): Promise<void> {
   await Effect.runPromise(
     Effect.gen(function* () {
       const q = yield* Queue.bounded<number>(cap);
       const producer = yield* Effect.fork(
         Effect.gen(function* () {
-          for (let i = 0; i < N; i++) yield* Queue.offer(q, i);
+          for (let i = 0; i < n; i++) yield* Queue.offer(q, i);
         }),
       );
-      for (let i = 0; i < N; i++) yield* Queue.take(q);
+      for (let i = 0; i < n; i++) yield* Queue.take(q);
       yield* producer.await;
     }),
   );
 }
 
 /** Four producers, each on its own unbuffered channel; one consumer selecting over the four. */
-async function selectFour(): Promise<void> {
+async function selectFour(n: number): Promise<void> {
   const chans = [0, 1, 2, 3].map(() => new Channel<number>());
   const producers = chans.map(async (ch) => {
-    for (let i = 0; i < N / 4; i++) await ch.send(i);
+    for (let i = 0; i < n / 4; i++) await ch.send(i);
   });
   const cases = chans.map((ch) => recv(ch));
-  for (let i = 0; i < N; i++) await select(cases);
+  for (let i = 0; i < n; i++) await select(cases);
   await Promise.all(producers);
 }
 
-async function selectFourTsChan(): Promise<void> {
+async function selectFourTsChan(n: number): Promise<void> {
   const chans = [0, 1, 2, 3].map(() => new TsChan<number>());
   const producers = chans.map(async (ch) => {
-    for (let i = 0; i < N / 4; i++) await ch.send(i);
+    for (let i = 0; i < n / 4; i++) await ch.send(i);
   });
   const sel = new TsSelect(chans.map((ch) => tsRecv(ch)));
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
     const idx = await sel.wait();
     sel.recv(sel.cases[idx] as never);
   }
@@ -197,43 +201,58 @@ interface Row {
   scenario: string;
   impl: string;
   nsPerMsg: number;
+  /** Every round's mean, to show the spread behind the median. */
+  perRound: number[];
+}
+
+/** ts-chan and effect are ~10x slower: they move a tenth of the messages, and ns/msg stays comparable. */
+const SLOW = new Set(['ts-chan', 'effect Queue']);
+
+interface Meta {
+  scenario: string;
+  impl: string;
+  messages: number;
 }
 
 function addScenarios(
   bench: Bench,
   label: string,
   wrap: (fn: () => Promise<void>) => () => Promise<void>,
-): Map<string, { scenario: string; impl: string }> {
-  const names = new Map<string, { scenario: string; impl: string }>();
-  const add = (scenario: string, impl: string, fn: () => Promise<void>) => {
-    const name = `channel: ${scenario} [${impl}]${label}`;
-    names.set(name, { scenario: scenario + label, impl });
-    bench.add(name, wrap(fn));
+): Map<string, Meta> {
+  const names = new Map<string, Meta>();
+  const add = (scenario: string, impl: string, fn: (n: number) => Promise<void>) => {
+    const name = `channel: ${scenario}${label} [${impl}]`;
+    const messages = SLOW.has(impl) ? N / 10 : N;
+    names.set(name, { scenario: scenario + label, impl, messages });
+    bench.add(
+      name,
+      wrap(() => fn(messages)),
+    );
   };
   for (const [scenario, cap] of [
     ['unbuffered producer→consumer', 0],
     ['buffered(128) producer→consumer', 128],
   ] as const) {
     for (const [impl, make] of Object.entries(impls)) {
-      if (make === undefined) add(scenario, impl, () => producerConsumerTryFirst(cap));
-      else
-        add(scenario, impl + (impl === '@thi.ng/csp' && cap === 0 ? ' cap 1' : ''), () =>
-          producerConsumer(make, cap),
-        );
+      if (make === undefined) add(scenario, impl, (n) => producerConsumerTryFirst(cap, n));
+      else {
+        const shown = impl + (impl === '@thi.ng/csp' && cap === 0 ? ' cap 1' : '');
+        add(scenario, shown, (n) => producerConsumer(make, cap, n));
+      }
     }
-    if (cap > 0) add(scenario, 'effect Queue', () => effectQueue(cap));
+    if (cap > 0) add(scenario, 'effect Queue', (n) => effectQueue(cap, n));
   }
   for (const [impl, make] of Object.entries(impls)) {
     if (impl === '@thi.ng/csp') continue; // no rendezvous channel
-    add('ping-pong', impl, make === undefined ? pingPongTryFirst : () => pingPong(make));
+    add('ping-pong', impl, make === undefined ? pingPongTryFirst : (n) => pingPong(make, n));
   }
   add('select over 4 channels', 'threadline', selectFour);
   add('select over 4 channels', 'ts-chan', selectFourTsChan);
   return names;
 }
 
-function report(bench: Bench, names: Map<string, { scenario: string; impl: string }>): Row[] {
-  const rows: Row[] = [];
+/** collect adds each completed task's mean ns per message to `samples`. */
+function collect(bench: Bench, names: Map<string, Meta>, samples: Map<string, number[]>): void {
   for (const task of bench.tasks) {
     const meta = names.get(task.name);
     const r = task.result;
@@ -242,9 +261,49 @@ function report(bench: Bench, names: Map<string, { scenario: string; impl: strin
       console.error(`${task.name}: ${r.state}`, 'error' in r ? r.error : '');
       continue;
     }
-    rows.push({ ...meta, nsPerMsg: (r.latency.mean * 1e6) / N });
+    const list = samples.get(task.name) ?? [];
+    list.push((r.latency.mean * 1e6) / meta.messages);
+    samples.set(task.name, list);
   }
-  return rows;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** rounds runs every task once per round, in turn, and returns the median per task. */
+async function rounds(
+  label: string,
+  wrap: (fn: () => Promise<void>) => () => Promise<void>,
+): Promise<Row[]> {
+  const samples = new Map<string, number[]>();
+  let names = new Map<string, Meta>();
+  for (let round = 0; round < ROUNDS; round++) {
+    const bench = new Bench({
+      name: `channel${label} round ${round + 1}`,
+      iterations: quick ? 2 : 3,
+      time: 0,
+      warmup: round === 0,
+      warmupIterations: 1,
+      warmupTime: 0,
+      // Each task starts from a collected heap: the garbage of the previous task
+      // (ts-chan and effect leave plenty) is not billed to the next one.
+      setup: () => fullGc(),
+    });
+    names = addScenarios(bench, label, wrap);
+    await bench.run();
+    collect(bench, names, samples);
+  }
+  return [...names].flatMap(([name, meta]) => {
+    const list = samples.get(name);
+    return list === undefined
+      ? []
+      : [{ scenario: meta.scenario, impl: meta.impl, nsPerMsg: median(list), perRound: list }];
+  });
 }
 
 function printTable(rows: Row[]): void {
@@ -260,17 +319,20 @@ function printTable(rows: Row[]): void {
       '× floor': floor ? (row.nsPerMsg / floor.nsPerMsg).toFixed(2) : '',
       '× async-channel': ac ? (row.nsPerMsg / ac.nsPerMsg).toFixed(2) : '',
       '× ts-chan': tc ? (row.nsPerMsg / tc.nsPerMsg).toFixed(2) : '',
+      rounds: row.perRound.map((v) => Math.round(v)).join(' '),
     };
   });
   console.table(table);
 }
 
+v8.setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+
 /** Holds the measured channels where the optimizer cannot prove them dead. */
 export const retained: { channels: unknown[] } = { channels: [] };
 
 function bytesPerIdleChannel(capacity: number): number {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = fullGc;
   const count = 100_000;
   retained.channels = new Array(count).fill(0);
   for (let i = 0; i < 3; i++) gc();
@@ -284,29 +346,18 @@ function bytesPerIdleChannel(capacity: number): number {
 
 async function main(): Promise<void> {
   console.log(
-    `channel bench: node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.availableParallelism()}, ${os.platform()} ${os.arch()}, ${N} messages per iteration${quick ? ' (--quick)' : ''}`,
+    `channel bench: node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.availableParallelism()}, ${os.platform()} ${os.arch()}, ${N} messages per iteration, ${ROUNDS} round(s)${quick ? ' (--quick)' : ''}`,
   );
   console.log(
     `bytes per idle channel: unbuffered ${bytesPerIdleChannel(0).toFixed(0)} B, buffered(128) ${bytesPerIdleChannel(128).toFixed(0)} B`,
   );
-  const options = quick
-    ? { iterations: 3, time: 0, warmupIterations: 1, warmupTime: 0 }
-    : { iterations: 5, time: 0, warmupIterations: 2, warmupTime: 0 };
-
-  const plain = new Bench({ name: 'channel', ...options });
-  const plainNames = addScenarios(plain, '', (fn) => fn);
-  await plain.run();
-  const rows = report(plain, plainNames);
+  const rows = await rounds('', (fn) => fn);
 
   const manager = new AsyncLocalStorageContextManager();
   manager.enable();
   context.setGlobalContextManager(manager);
-  const key = createContextKey('threadline.bench');
-  const als = new Bench({ name: 'channel (ALS)', ...options });
-  const active = ROOT_CONTEXT.setValue(key, 1);
-  const alsNames = addScenarios(als, ' (ALS)', (fn) => () => context.with(active, fn));
-  await als.run();
-  rows.push(...report(als, alsNames));
+  const active = ROOT_CONTEXT.setValue(createContextKey('threadline.bench'), 1);
+  rows.push(...(await rounds(' (ALS)', (fn) => () => context.with(active, fn))));
   printTable(rows);
 }
 

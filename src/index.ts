@@ -82,8 +82,9 @@ export type {
   WorkerTask,
 } from './pool/define-task.js';
 export { defineTask, isWorkerTask, transfer } from './pool/define-task.js';
-export type { PoolOptions } from './pool/pool.js';
-export { createPool, getDefaultPool, Pool, shutdown } from './pool/pool.js';
+export { createPool, getDefaultPool, shutdown } from './pool/default-pool.js';
+export { Pool } from './pool/pool.js';
+export type { PoolOptions } from './pool/pool-options.js';
 export type { WorkerGoOptions } from './pool/worker-runner.js';
 export type { SpanProcessorLike } from './observe/span-processor.js';
 export { ThreadlineSpanProcessor, threadlineSpanProcessor } from './observe/span-processor.js';

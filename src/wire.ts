@@ -4,9 +4,10 @@
 // serialized spans. Pure types and codecs: imported by src/pool and
 // src/workers, importing neither.
 //
-// One piscina call carries a Call: one task (`tasks.length === 1`, its response
-// is the call's return value) or a batch (each response is posted on the
-// worker's parentPort as a ResultMessage as soon as that task settles).
+// One piscina call carries a Call (encoded as a flat array, see "Compact
+// encodings"): one task (`tasks.length === 1`, its response is the call's
+// return value) or a batch (each response is posted on the worker's parentPort
+// as a WireResult as soon as that task settles).
 //
 // State words (Int32Array over `Call.state`, a SharedArrayBuffer):
 //   word 0            threadId of the worker running the call (0 until it starts)
@@ -17,7 +18,8 @@
 //                     the worker's taskSignal fires, the thread is terminated after the grace)
 //                     RUNNING → EXITED (worker, from its process 'exit' event: a timeout must
 //                     not race a process.exit() whose thread is still shutting down)
-//   float64 at START_OFFSET(n) + 8i   epoch ms at which task i started (worker, before RUNNING)
+//   float64 at startOffset(n) + 8i   epoch ms at which task i started (worker, before RUNNING)
+// One-task state buffers are recycled by main once their call is over.
 // Invariant: each task's state leaves QUEUED exactly once, so a task either runs
 // once or never (exactly-once execution); main settles each task exactly once,
 // whichever of the response, the abort and the worker's death it sees first.
@@ -131,15 +133,6 @@ export interface TaskResponse {
   readonly spans?: WireSpan[];
 }
 
-/** A batch response, posted on the worker's parentPort. */
-export interface ResultMessage {
-  /** The pool's tag: other messages on the pool's 'message' event are ignored. */
-  readonly tl: string;
-  readonly call: number;
-  readonly index: number;
-  readonly response: TaskResponse;
-}
-
 // ── Compact encodings ────────────────────────────────────────────────────────
 // Calls, responses and result messages travel as flat arrays: structured
 // cloning an array of values costs about half as much as an object with keys
@@ -152,7 +145,7 @@ const TASK_FIELDS = 6;
 export type WireCall = unknown[];
 /** An encoded TaskResponse. */
 export type WireResponse = unknown[];
-/** An encoded ResultMessage: `[tag, call, index, WireResponse]`. */
+/** A batch result posted on the worker's parentPort: `[pool tag, call id, task index, WireResponse]`. */
 export type WireResult = [string, number, number, WireResponse];
 
 /**

@@ -399,6 +399,17 @@ describe('Channel model', () => {
   });
 });
 
+/**
+ * Releases each scheduled task after a turn of the event loop. fc.scheduler()
+ * otherwise drives the program from microtasks only, and a resumption that
+ * the yield budget (src/channel/yield-budget.ts) moved to setImmediate would
+ * never run while the scheduler spins: the run would livelock.
+ */
+const macrotaskAct = async (release: () => Promise<void>): Promise<void> => {
+  await new Promise((resolve) => setImmediate(resolve));
+  await release();
+};
+
 type ProducerStep = 'send' | 'tryFirst' | 'select' | 'abortable';
 type ConsumerStep = 'recv' | 'tryFirst' | 'select' | 'abortable';
 
@@ -492,9 +503,9 @@ describe('Channel under fc.scheduler()', () => {
               received[c]!.push(r.value as number);
             }
           });
-          await s.waitFor(Promise.all(producing));
+          await s.waitFor(Promise.all(producing), macrotaskAct);
           ch.close();
-          await s.waitFor(Promise.all(consuming));
+          await s.waitFor(Promise.all(consuming), macrotaskAct);
 
           const all = received.flat();
           // Exactly once: every committed value was received once; nothing else was.

@@ -9,9 +9,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trace as otelTrace, ROOT_CONTEXT } from '@opentelemetry/api';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alternate, median } from '../dist/src/cli/bench/harness.js';
+import { escapeHtml } from '../dist/src/cli/html-report.js';
+import { JsonLinesSpanExporter } from '../dist/src/cli/jsonl-exporter.js';
 import { expectedKind, planBlocks } from '../dist/src/cli/plan.js';
 import { Progress } from '../dist/src/cli/progress.js';
+import { summarize } from '../dist/src/cli/summary.js';
+import { layoutWaterfall } from '../dist/src/cli/waterfall.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -109,6 +117,13 @@ describe('threadline', () => {
       expect(r.stdout).toContain('Usage: threadline <command> [options]');
       expect(r.stdout).toContain('demo');
       expect(r.stdout).toContain('bench');
+    });
+
+    it('prints the bench usage for bench --help', async () => {
+      const r = await cli(['bench', '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Usage: threadline bench [options]');
+      expect(r.stdout).toContain('--quick');
     });
 
     it('prints the demo usage for demo --help', async () => {
@@ -371,6 +386,36 @@ describe('threadline', () => {
     }, 60_000);
   });
 
+  describe('demo under two SIGINTs', () => {
+    it('exits 130 at once on the second', async () => {
+      const child = start([
+        'demo',
+        '--tasks',
+        '100000',
+        '--threads',
+        '1',
+        '--trace-file',
+        join(dir, 'twice.jsonl'),
+      ]);
+      const done = finish(child);
+      await new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
+      child.kill('SIGINT');
+      await new Promise<void>((resolve) => {
+        const onData = (d: Buffer) => {
+          if (String(d).includes('interrupted, shutting down')) {
+            child.stderr!.off('data', onData);
+            resolve();
+          }
+        };
+        child.stderr!.on('data', onData);
+      });
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toContain('threadline: interrupted twice, exiting now');
+    }, 60_000);
+  });
+
   describe('demo with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     it('exports the spans by OTLP/HTTP instead of writing a file', async () => {
       const bodies: { url: string; body: string }[] = [];
@@ -465,5 +510,174 @@ describe('threadline', () => {
       walk(join(ROOT, 'dist/src'));
       expect(offenders).toEqual([]);
     });
+  });
+});
+
+describe('planBlocks()', () => {
+  it('is a function of its options alone', () => {
+    const o = { tasks: 50, failRate: 0.3, seed: 5, batchSize: 7 };
+    expect(planBlocks(o)).toEqual(planBlocks(o));
+    expect(planBlocks({ ...o, seed: 6 })).not.toEqual(planBlocks(o));
+  });
+
+  it('numbers and batches the blocks in order, with no fault at fail rate 0', () => {
+    const blocks = planBlocks({ tasks: 20, failRate: 0, seed: 1, batchSize: 6 });
+    expect(blocks.map((b) => b.index)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(blocks.map((b) => b.batch)).toEqual(
+      Array.from({ length: 20 }, (_, i) => Math.floor(i / 6)),
+    );
+    expect(blocks.every((b) => b.fault === 'none')).toBe(true);
+  });
+
+  it('faults every block at fail rate 1, with several kinds', () => {
+    const faults = new Set(
+      planBlocks({ tasks: 60, failRate: 1, seed: 3, batchSize: 8 }).map((b) => b.fault),
+    );
+    expect(faults).toEqual(new Set(['validation', 'timeout', 'crash']));
+  });
+});
+
+describe('summarize()', () => {
+  const result = (source: string, kind: string | undefined, elapsedMs: number) =>
+    ({
+      ok: kind === undefined,
+      errorKind: kind,
+      error: kind === undefined ? undefined : new Error(`${kind} ${elapsedMs}`),
+      source,
+      elapsedMs,
+      waitMs: 1,
+    }) as never;
+
+  it('groups by source and outcome, counts add up, percentiles are ordered', () =>
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            source: fc.constantFrom('a', 'b', 'c'),
+            kind: fc.constantFrom(undefined, 'Timeout', 'Panic'),
+            ms: fc.double({ min: 0, max: 1000, noNaN: true }),
+          }),
+          { maxLength: 60 },
+        ),
+        (items) => {
+          const rows = summarize(items.map((i) => result(i.source, i.kind, i.ms)));
+          expect(rows.reduce((s, r) => s + r.count, 0)).toBe(items.length);
+          for (const r of rows) {
+            expect(r.p50Ms).toBeLessThanOrEqual(r.p95Ms);
+            expect(r.p95Ms).toBeLessThanOrEqual(r.p99Ms);
+            const first = items.find(
+              (i) => i.source === r.source && (i.kind ?? 'ok') === r.outcome,
+            );
+            expect(r.firstError).toBe(
+              first?.kind === undefined ? undefined : `${first.kind} ${first.ms}`,
+            );
+          }
+        },
+      ),
+    ));
+});
+
+describe('layoutWaterfall()', () => {
+  const span = (spanId: string, parentSpanId: string | null, startMs: number, endMs: number) => ({
+    traceId: 't',
+    spanId,
+    parentSpanId,
+    name: spanId,
+    kind: 0,
+    startMs,
+    endMs,
+    durationMs: endMs - startMs,
+    status: { code: 'UNSET' as const },
+    attributes: {},
+    events: [],
+    scope: 's',
+    service: undefined,
+  });
+
+  it('puts children after their parent, by start time, with offsets inside the trace', () => {
+    const w = layoutWaterfall(
+      [
+        span('c2', 'root', 30, 40),
+        span('root', null, 10, 50),
+        span('g', 'c1', 21, 22),
+        span('c1', 'root', 20, 25),
+      ],
+      new Map([['c2', 100]]),
+    );
+    expect(w.rows.map((r) => [r.spanId, r.depth])).toEqual([
+      ['root', 0],
+      ['c1', 1],
+      ['g', 2],
+      ['c2', 1],
+    ]);
+    expect(w.totalMs).toBe(40);
+    expect(w.rows.map((r) => r.offsetMs)).toEqual([0, 10, 11, 20]);
+    expect(w.rows.find((r) => r.spanId === 'c2')?.waitMs).toBe(20); // clipped at the trace's start
+  });
+});
+
+describe('escapeHtml()', () => {
+  it('escapes the five HTML metacharacters', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
+    );
+  });
+});
+
+describe('JsonLinesSpanExporter', () => {
+  it('writes one JSON line per span with its parent id', async () => {
+    const file = join(dir, 'unit.jsonl');
+    const exporter = new JsonLinesSpanExporter(file);
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const tracer = provider.getTracer('unit');
+    const parent = tracer.startSpan('parent');
+    const child = tracer.startSpan('child', {}, otelTrace.setSpan(ROOT_CONTEXT, parent));
+    child.setAttribute('k', 1);
+    child.end();
+    parent.end();
+    await provider.shutdown();
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.name)).toEqual(['child', 'parent']);
+    expect(lines[0].parentSpanId).toBe(lines[1].spanId);
+    expect(lines[1].parentSpanId).toBeNull();
+    expect(lines[0].attributes).toEqual({ k: 1 });
+    expect(lines[0].durationMs).toBeCloseTo(lines[0].endMs - lines[0].startMs, 3);
+    expect(exporter.written).toBe(2);
+  });
+});
+
+describe('alternate()', () => {
+  it('measures every variant once per round, rotating the order, after one warm-up each', async () => {
+    const calls: string[] = [];
+    const variant = (name: string) => ({
+      name,
+      run: async (ops: number) => {
+        calls.push(`${name}${ops}`);
+      },
+    });
+    const r = await alternate('s', 'op', 8, 3, [variant('a'), variant('b'), variant('c')], 2);
+    expect(calls).toEqual(['a2', 'b2', 'c2', 'a8', 'b8', 'c8', 'b8', 'c8', 'a8', 'c8', 'a8', 'b8']);
+    expect(r.variants.map((v) => [v.name, v.samples.length])).toEqual([
+      ['a', 3],
+      ['b', 3],
+      ['c', 3],
+    ]);
+    for (const v of r.variants) {
+      expect(v.minNs).toBeLessThanOrEqual(v.medianNs);
+      expect(v.medianNs).toBeLessThanOrEqual(v.maxNs);
+    }
+  });
+});
+
+describe('median()', () => {
+  it('takes the middle value, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
   });
 });

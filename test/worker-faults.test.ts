@@ -85,8 +85,10 @@ describe('go(handle) on a worker', () => {
     });
 
     it('settles Canceled at once when the signal already aborted', async () => {
-      const r = await go(t.add, [1, 2], { pool: pool(), signal: AbortSignal.abort() });
+      const p = pool();
+      const r = await go(t.add, [1, 2], { pool: p, signal: AbortSignal.abort() });
       expect(r.errorKind).toBe('Canceled');
+      expect(p.queueSize()).toBe(0);
     });
 
     it('settles a running task Canceled at the abort, like a timeout', async () => {
@@ -154,6 +156,41 @@ describe('go(handle) on a worker', () => {
       const later = await go(t.add, [1, 2], { pool: p });
       expect(later.errorKind).toBe('Panic');
     });
+  });
+});
+
+describe('exactly-once execution', () => {
+  it('runs each task at most once, and exactly once when it succeeds, under racing aborts and timeouts', async () => {
+    const p = pool({ maxThreads: 2 });
+    const n = 3000;
+    const runs = new Int32Array(new SharedArrayBuffer(4 * n));
+    let seed = 99;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const tasks = Array.from({ length: n }, (_, i) => {
+      const ac = new AbortController();
+      const r = rand();
+      if (r < 0.2) setTimeout(() => ac.abort(), Math.floor(rand() * 30));
+      const ms = rand() < 0.02 ? 40 : 0;
+      return go(t.countRun, [runs, i, ms], {
+        pool: p,
+        signal: ac.signal,
+        timeoutMs: r > 0.9 ? 20 : undefined,
+      });
+    });
+    const results = await Promise.all(tasks);
+    results.forEach((r, i) => {
+      expect(runs[i]).toBeLessThanOrEqual(1);
+      if (r.ok) {
+        expect(r.value).toBe(i);
+        expect(runs[i]).toBe(1);
+      } else {
+        expect(['Canceled', 'Timeout']).toContain(r.errorKind);
+      }
+    });
+    expect(results.filter((r) => r.ok).length).toBeGreaterThan(n / 2);
   });
 });
 

@@ -1,5 +1,5 @@
 // Spans across the thread boundary, with the real SDK on the main thread only.
-import { context, type Span, trace } from '@opentelemetry/api';
+import { context, propagation, type Span, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   AlwaysOffSampler,
@@ -123,6 +123,17 @@ describe('worker spans', () => {
     expect(named(s.exporter.getFinishedSpans(), 'child-0').parentSpanContext?.spanId).toBe(
       r.spanId,
     );
+  });
+
+  it('carries the caller context baggage into the worker', async () => {
+    const s = setUp('wrapper');
+    const bag = propagation.createBaggage({ tenant: { value: 'acme corp;1' } });
+    const r = await s.inSpan(() =>
+      context.with(propagation.setBaggage(context.active(), bag), () =>
+        go(t.baggageOf, ['tenant'], { pool: s.pool }),
+      ),
+    );
+    expect(r.value).toBe('acme corp;1');
   });
 
   it('records nothing in the worker for an unsampled caller', async () => {

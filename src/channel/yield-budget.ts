@@ -15,6 +15,9 @@
 // the loops pause for one event-loop turn, so timers and I/O run, then go on.
 // Commits stay synchronous (values move at once, in FIFO order); only the
 // notification of the caller is delayed, and it keeps its order.
+// The price: a driver that spins on microtasks waiting for such a resumption
+// (fc.scheduler().waitFor without a macrotask-yielding act, a busy
+// `await Promise.resolve()` loop) never lets the setImmediate run: it livelocks.
 //
 // Invariants:
 //   #spent counts resumptions in the current window; the window's setImmediate

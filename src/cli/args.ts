@@ -9,7 +9,13 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
-/** A command-line mistake: main prints the message and the usage, and exits 2. */
+/**
+ * UsageError is a command-line mistake: main prints the message and the usage,
+ * and exits 2.
+ *
+ * @example
+ * throw new UsageError("threadline: unknown command 'frob'", MAIN_USAGE);
+ */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
   /** The usage text to print with the message. */
@@ -49,6 +55,7 @@ export type Command =
   | { readonly name: 'help'; readonly text: string }
   | { readonly name: 'version' };
 
+/** Usage of `threadline` (printed by --help and with usage errors). */
 export const MAIN_USAGE = `Usage: threadline <command> [options]
 
 Commands:
@@ -62,6 +69,7 @@ Options:
 
 Run 'threadline demo' first.`;
 
+/** Usage of `threadline demo`. */
 export const DEMO_USAGE = `Usage: threadline demo [options]
 
 Generates blocks, hashes and compresses them with go() on the worker pool
@@ -86,6 +94,7 @@ Options:
 Exit codes: 0 done (injected failures are expected), 1 error, 2 bad usage,
 130 interrupted (Ctrl-C: the pool shuts down, a partial summary is printed).`;
 
+/** Usage of `threadline bench`. */
 export const BENCH_USAGE = `Usage: threadline bench [options]
 
 Measures, in one run with alternating rounds (medians, spread):

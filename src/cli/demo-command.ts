@@ -45,7 +45,7 @@ export async function demoCommand(o: DemoOptions, version: string): Promise<numb
       const tty = process.stdout.isTTY === true;
       process.stdout.write(
         renderDemoText(report, {
-          width: tty ? Math.min(process.stdout.columns ?? 100, 160) : 120,
+          width: tty ? Math.max(80, Math.min(process.stdout.columns || 100, 160)) : 120,
           color: tty && process.env.NO_COLOR === undefined,
         }),
       );

@@ -15,9 +15,13 @@ import { renderWaterfall } from './waterfall.js';
  */
 export function demoHeader(o: DemoOptions): string {
   return (
-    `threadline demo: ${o.tasks} blocks in batches of ${o.batchSize} on ${o.threads} worker threads, ` +
+    `threadline demo: ${plural(o.tasks, 'block')} in batches of ${o.batchSize} on ${plural(o.threads, 'worker thread')}, ` +
     `fail rate ${o.failRate}, seed ${o.seed}, timeout ${o.timeoutMs} ms\n`
   );
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function mb(bytes: number): string {
@@ -40,7 +44,7 @@ export function renderDemoText(r: DemoReport, options: { width: number; color: b
     );
   } else {
     out.push(
-      `Processed ${r.finished} blocks in ${seconds.toFixed(2)} s ` +
+      `Processed ${plural(r.finished, 'block')} in ${seconds.toFixed(2)} s ` +
         `(${(r.finished / Math.max(seconds, 1e-3)).toFixed(1)} blocks/s): ${r.ok} ok, ${r.failed} failed; ` +
         `${mb(r.bytes.raw)} hashed, compressed to ${mb(r.bytes.compressed)}.`,
     );
@@ -61,13 +65,13 @@ export function renderDemoText(r: DemoReport, options: { width: number; color: b
       ['source', 'outcome', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'first error'],
       rows,
       ['left', 'left', 'right', 'right', 'right', 'right', 'left'],
-      Math.max(30, options.width - 62),
+      Math.max(40, options.width - 62),
     ),
   );
   out.push('');
   const p = r.pool;
   out.push(
-    `Pool "demo" (${r.options.threads} threads): waited for a thread p50 ${ms(p.waitMs.p50)} ms, ` +
+    `Pool "demo" (${plural(r.options.threads, 'thread')}): waited for a thread p50 ${ms(p.waitMs.p50)} ms, ` +
       `p95 ${ms(p.waitMs.p95)} ms; ran p50 ${ms(p.runMs.p50)} ms, p95 ${ms(p.runMs.p95)} ms; ` +
       `${(p.runShare * 100).toFixed(0)}% of the tasks' time was run time.`,
   );
@@ -88,7 +92,8 @@ export function renderDemoText(r: DemoReport, options: { width: number; color: b
   if (r.html !== null) out.push(`Report: ${r.html}`);
   out.push(
     `Rerun: threadline demo --tasks ${r.options.tasks} --threads ${r.options.threads} ` +
-      `--fail-rate ${r.options.failRate} --seed ${r.options.seed}`,
+      `--fail-rate ${r.options.failRate} --seed ${r.options.seed} --batch ${r.options.batchSize} ` +
+      `--timeout-ms ${r.options.timeoutMs}`,
   );
   return `${out.join('\n')}\n`;
 }

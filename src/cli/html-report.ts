@@ -21,7 +21,12 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** escapeHtml makes text safe in HTML text and attribute values. */
+/**
+ * escapeHtml makes text safe in HTML text and attribute values.
+ *
+ * @example
+ * escapeHtml('<b>"x"</b>'); // '&lt;b&gt;&quot;x&quot;&lt;/b&gt;'
+ */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
@@ -155,7 +160,7 @@ function summaryTable(r: DemoReport): string {
   const rows = r.rows
     .map(
       (x) =>
-        `<tr class="${x.outcome === 'ok' ? 'ok' : 'failed'}"><td>${escapeHtml(x.source)}</td><td>${escapeHtml(x.outcome)}</td><td class="num">${x.count}</td><td class="num">${ms(x.p50Ms)}</td><td class="num">${ms(x.p95Ms)}</td><td class="num">${ms(x.p99Ms)}</td><td class="err">${escapeHtml(x.firstError ?? '')}</td></tr>`,
+        `<tr class="${x.outcome === 'ok' ? 'ok' : 'failed'}"><td>${escapeHtml(x.source)}</td><td>${escapeHtml(x.outcome)}</td><td class="num">${x.count}</td><td class="num">${ms(x.p50Ms)}</td><td class="num">${ms(x.p95Ms)}</td><td class="num">${ms(x.p99Ms)}</td><td class="err" title="${escapeHtml(x.firstError ?? '')}">${escapeHtml(x.firstError ?? '')}</td></tr>`,
     )
     .join('\n');
   return `<table class="summary"><thead><tr><th>source</th><th>outcome</th><th>count</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>first error</th></tr></thead><tbody>${rows}</tbody></table>`;

@@ -32,7 +32,12 @@ export interface SpanLine {
   service: string | undefined;
 }
 
-/** Converts an HrTime to epoch ms. */
+/**
+ * hrToMs converts an HrTime to epoch ms.
+ *
+ * @example
+ * hrToMs([1, 500_000]); // 1000.5
+ */
 export function hrToMs(t: HrTime): number {
   return t[0] * 1e3 + t[1] / 1e6;
 }

@@ -76,7 +76,12 @@ export function distribution(values: readonly number[]): Distribution {
   };
 }
 
-/** The outcome label of a result: 'ok' or its kind. */
+/**
+ * outcomeOf labels a result: 'ok' or its kind.
+ *
+ * @example
+ * outcomeOf(await go(() => 1)); // 'ok'
+ */
 export function outcomeOf(r: ObservableResult<unknown>): string {
   return r.ok ? 'ok' : (r.errorKind ?? 'Unknown');
 }

@@ -89,7 +89,11 @@ export async function setupTelemetry(options: TelemetryOptions): Promise<Telemet
     const [{ PrometheusExporter }, { MeterProvider }] = await Promise.all([
       import('@opentelemetry/exporter-prometheus'),
       import('@opentelemetry/sdk-metrics'),
-    ]);
+    ]).catch((err: unknown) => {
+      throw new Error(
+        `--metrics-port needs @opentelemetry/exporter-prometheus and @opentelemetry/sdk-metrics (npm install @opentelemetry/exporter-prometheus@0.223.0 @opentelemetry/sdk-metrics@2.12.0): ${(err as Error).message}`,
+      );
+    });
     // 127.0.0.1 only: the exporter's default is every interface.
     const reader = new PrometheusExporter({
       host: '127.0.0.1',

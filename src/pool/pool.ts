@@ -20,7 +20,7 @@
 //   After close() or a bootstrap failure (#poison), nothing is dispatched again.
 
 import { availableParallelism } from 'node:os';
-import type { ResourceLimits, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { Piscina } from 'piscina';
 import type { ErrorKind } from '../observe/error-kind.js';
@@ -31,85 +31,18 @@ import {
   recordWorkerExit,
   type WorkerExitReason,
 } from '../observe/metrics.js';
-import {
-  decodeResponse,
-  type TaskRequest,
-  type TaskResponse,
-  type WireResponse,
-  type WireResult,
-} from '../wire.js';
-import type { AbortKind } from './attempt.js';
+import { decodeResponse, type TaskResponse, type WireResponse, type WireResult } from '../wire.js';
 import { CallRecord, type JobOutcome, notStarted } from './call.js';
-import { type AbortSubscriber, subscribe, unsubscribe } from './signals.js';
+import { abortError, Job, type JobSpec } from './job.js';
+import { checkOptions, type PoolOptions } from './pool-options.js';
+import { subscribe } from './signals.js';
 
 const ENTRY = new URL('../workers/entry.js', import.meta.url).href;
 /** Largest batch of one piscina call. */
 const MAX_BATCH = 128;
 
-/** Options of createPool; names as piscina's. */
-export interface PoolOptions {
-  /** Pool name (metrics' `threadline.pool.name`); default `'pool-<n>'` (`'default'` for the default pool). */
-  name?: string;
-  /** Threads kept alive when idle; default 1. */
-  minThreads?: number;
-  /** Most threads; default `os.availableParallelism()`. */
-  maxThreads?: number;
-  /** ms an idle thread above minThreads lives; default 30000. */
-  idleTimeout?: number;
-  /** Most tasks waiting beyond those the threads can run at once; beyond it go() settles ResourceExhausted; default Infinity. */
-  maxQueue?: number;
-  /** Per-thread V8 heap limits; a thread above them dies and its task settles ResourceExhausted. */
-  resourceLimits?: ResourceLimits;
-  /** Node flags of the threads, e.g. `['--import', 'tsx']` to load TypeScript task modules. */
-  execArgv?: string[];
-  /** Environment of the threads; default a copy of process.env. */
-  env?: Record<string, string>;
-}
-
-/** What one attempt needs from the pool (built by the worker runner). */
-export interface JobSpec {
-  readonly request: TaskRequest;
-  readonly transferList: readonly unknown[] | undefined;
-  readonly timeoutMs: number | undefined;
-  readonly signal: AbortSignal | undefined;
-  readonly abortKind: (reason: unknown) => AbortKind;
-}
-
 let poolCount = 0;
 let tagCount = 0;
-
-/** One attempt of a task in a pool. Internal. */
-export class Job implements AbortSubscriber {
-  readonly spec: JobSpec;
-  readonly #pool: Pool;
-  readonly #resolve: (outcome: JobOutcome) => void;
-  done = false;
-  call: CallRecord | undefined;
-  index = -1;
-  /** Times the job went back to the queue after its worker died before starting it. */
-  requeues = 0;
-  /** Set when a batch could not be posted: dispatch this job alone. */
-  alone = false;
-
-  constructor(pool: Pool, spec: JobSpec, resolve: (outcome: JobOutcome) => void) {
-    this.#pool = pool;
-    this.spec = spec;
-    this.#resolve = resolve;
-  }
-
-  onAbort(reason: unknown): void {
-    this.#pool.cancel(this, reason);
-  }
-
-  /** Settles the job; false when it was already settled. */
-  settle(outcome: JobOutcome): boolean {
-    if (this.done) return false;
-    this.done = true;
-    if (this.spec.signal !== undefined) unsubscribe(this.spec.signal, this);
-    this.#resolve(outcome);
-    return true;
-  }
-}
 
 interface ThreadInfo {
   readonly worker: Worker;
@@ -189,8 +122,11 @@ export class Pool implements PoolSource, AsyncDisposable {
         );
         return void job.settle(notStarted(err, 'ResourceExhausted'));
       }
-      if (spec.signal !== undefined && !subscribe(spec.signal, job)) {
-        return void this.cancel(job, spec.signal.reason);
+      const signal = spec.signal;
+      if (signal !== undefined && !subscribe(signal, job)) {
+        const kind = spec.abortKind(signal.reason);
+        const error = abortError(kind, spec.request.source, signal.reason);
+        return void job.settle(notStarted(error, kind)); // never queued: #queued unchanged
       }
       this.#queue.push(job);
       this.#queued++;
@@ -308,7 +244,10 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#everStarted = true;
     this.#inflight--;
     rec.returned(result as WireResponse | number | undefined, this);
-    if (rec.pending === 0) this.#calls.delete(rec.id);
+    if (rec.pending === 0) {
+      this.#calls.delete(rec.id);
+      rec.release();
+    }
     this.#afterCall();
   }
 
@@ -357,6 +296,7 @@ export class Pool implements PoolSource, AsyncDisposable {
       if (info !== undefined && info.reason === undefined) info.reason = oom ? 'oom' : 'crash';
       rec.salvage(err, oom, this, (jobs) => this.#requeue(rec, jobs));
       this.#calls.delete(rec.id);
+      rec.release();
       this.#afterCall();
     };
     const info = this.#threadInfo(tid);
@@ -511,15 +451,6 @@ export class Pool implements PoolSource, AsyncDisposable {
 
 function noop(): void {}
 
-/** The error of a task settled by its signal. */
-export function abortError(kind: AbortKind, source: string, reason: unknown): KindError {
-  const message =
-    kind === 'Timeout'
-      ? `threadline: task "${source}" deadline exceeded`
-      : `threadline: task "${source}" canceled`;
-  return new KindError(kind, message, { cause: reason });
-}
-
 function isDataCloneError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as Error).name === 'DataCloneError';
 }
@@ -530,74 +461,4 @@ function isOom(err: unknown): boolean {
     err !== null &&
     (err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY'
   );
-}
-
-function checkOptions(o: PoolOptions): void {
-  if (typeof o !== 'object' || o === null) {
-    throw new TypeError(`threadline: createPool options must be an object, got ${String(o)}`);
-  }
-  const int = (name: keyof PoolOptions, min: number): void => {
-    const v = o[name];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min)) {
-      throw new RangeError(
-        `threadline: createPool option ${name} must be an integer >= ${min}, got ${String(v)}`,
-      );
-    }
-  };
-  int('minThreads', 0);
-  int('maxThreads', 1);
-  int('idleTimeout', 0);
-  if (o.maxQueue !== undefined && o.maxQueue !== Number.POSITIVE_INFINITY) int('maxQueue', 0);
-  if (o.minThreads !== undefined && o.maxThreads !== undefined && o.minThreads > o.maxThreads) {
-    throw new RangeError(
-      `threadline: createPool option minThreads must be <= maxThreads, got ${o.minThreads} > ${o.maxThreads}`,
-    );
-  }
-  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) {
-    throw new TypeError(
-      `threadline: createPool option name must be a non-empty string, got ${String(o.name)}`,
-    );
-  }
-}
-
-/**
- * createPool makes a worker pool. go(handle, args, { pool }) runs tasks on it;
- * `await pool.close()` (or `await using pool = createPool()`) stops it.
- * Idle threads never keep the process alive.
- *
- * @throws RangeError or TypeError for an invalid option.
- * @example
- * await using pool = createPool({ maxThreads: 2, resourceLimits: { maxOldGenerationSizeMb: 64 } });
- * const r = await go(fib, [30], { pool });
- */
-export function createPool(options: PoolOptions = {}): Pool {
-  return new Pool(options);
-}
-
-let defaultPool: Pool | undefined;
-
-/**
- * getDefaultPool returns the default pool, creating it on first use
- * (`maxThreads = os.availableParallelism()`, `minThreads` 1, `idleTimeout` 30 s,
- * unbounded queue).
- *
- * @example
- * getDefaultPool().threads();
- */
-export function getDefaultPool(): Pool {
-  if (defaultPool === undefined || defaultPool.closed) defaultPool = new Pool({ name: 'default' });
-  return defaultPool;
-}
-
-/**
- * shutdown closes the default pool (queued tasks settle `Closed`, running ones
- * finish). Not needed to let the process exit; a later go() creates a new one.
- *
- * @example
- * process.on('SIGTERM', () => void shutdown());
- */
-export async function shutdown(): Promise<void> {
-  const pool = defaultPool;
-  defaultPool = undefined;
-  if (pool !== undefined) await pool.close();
 }

@@ -24,6 +24,17 @@ function registry(): Map<string, Map<string, Handle>> | undefined {
 }
 
 /**
+ * cachedTask returns the function of a task whose module this thread already
+ * evaluated, without waiting; undefined otherwise (then use lookupTask).
+ *
+ * @example
+ * const fn = cachedTask(url, 'fib') ?? (await lookupTask(url, 'fib'));
+ */
+export function cachedTask(url: string, name: string): Fn | undefined {
+  return registry()?.get(url)?.get(name)?.fn;
+}
+
+/**
  * lookupTask returns the function of task `name` defined in the module at `url`.
  * Rejects with KindError('NotFound') when the module cannot be loaded or does
  * not define the task.
@@ -32,8 +43,8 @@ function registry(): Map<string, Map<string, Handle>> | undefined {
  * const fn = await lookupTask(new URL('./tasks.js', import.meta.url).href, 'fib');
  */
 export async function lookupTask(url: string, name: string): Promise<Fn> {
-  const hit = registry()?.get(url)?.get(name);
-  if (hit !== undefined) return hit.fn;
+  const hit = cachedTask(url, name);
+  if (hit !== undefined) return hit;
   let loading = imported.get(url);
   if (loading === undefined) {
     if (TS_URL.test(url)) await registerTsxHooks();

@@ -32,7 +32,7 @@ import {
   type TaskRequest,
   type TaskResponse,
 } from '../wire.js';
-import { lookupTask } from './lookup.js';
+import { cachedTask, lookupTask } from './lookup.js';
 import {
   drainSpans,
   install,
@@ -50,6 +50,7 @@ export interface RunResult {
 }
 
 const tid = isMainThread ? 0 : threadId;
+const ORIGIN = performance.timeOrigin;
 
 /**
  * runTask runs `req` and returns its response; never rejects. `abandoned()`
@@ -59,12 +60,14 @@ const tid = isMainThread ? 0 : threadId;
  * const { response, transferList } = await runTask(request, () => false);
  */
 export async function runTask(req: TaskRequest, abandoned: () => boolean): Promise<RunResult> {
-  let fn: ((...args: unknown[]) => unknown) | undefined;
+  let fn = cachedTask(req.url, req.name);
   let lookupError: unknown;
-  try {
-    fn = await lookupTask(req.url, req.name);
-  } catch (err) {
-    lookupError = err;
+  if (fn === undefined) {
+    try {
+      fn = await lookupTask(req.url, req.name);
+    } catch (err) {
+      lookupError = err;
+    }
   }
 
   // Caller context.
@@ -168,7 +171,7 @@ export async function runTask(req: TaskRequest, abandoned: () => boolean): Promi
       toHrTime(t1),
     );
   }
-  const origin = performance.timeOrigin;
+  const origin = ORIGIN;
   const response: { -readonly [K in keyof TaskResponse]: TaskResponse[K] } = {
     ok: !thrown,
     resultType: type,

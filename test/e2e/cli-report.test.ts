@@ -209,10 +209,17 @@ beforeAll(async () => {
 afterAll(async () => {
   if (chromium !== undefined && chromium.exitCode === null) {
     const exited = new Promise((r) => chromium!.once('exit', r));
-    chromium.kill('SIGTERM');
+    // Browser.close lets Chromium shut its helper processes down; SIGTERM is the fallback.
+    await Promise.race([cdp.send('Browser.close'), new Promise((r) => setTimeout(r, 5000))]).catch(
+      () => {},
+    );
+    const fallback = setTimeout(() => chromium!.kill('SIGTERM'), 5000);
     await exited;
+    clearTimeout(fallback);
   }
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  // Helper processes may still be writing the profile for a moment after the browser exits.
+  if (dir !== undefined)
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('threadline demo --html', () => {

@@ -18,7 +18,12 @@ export interface MachineInfo {
   memoryGiB: number;
 }
 
-/** machineInfo describes this machine and runtime. */
+/**
+ * machineInfo describes this machine and runtime.
+ *
+ * @example
+ * machineInfo().cpus; // 2
+ */
 export function machineInfo(): MachineInfo {
   return {
     node: process.version,

@@ -9,6 +9,10 @@
 //                      sampling, a no-op exporter, AsyncLocalStorage) vs none
 //
 // Every suite cleans up its pools and global providers before it returns.
+// Caveat of the alternation for "tracing, worker go()": once a worker saw a
+// sampled caller it keeps its span recording (AsyncLocalStorage) installed, so
+// the "off" rounds run on a worker that already pays for it; the ratio is a
+// lower bound of what tracing costs a never-traced pool.
 
 import { availableParallelism } from 'node:os';
 import { context, trace } from '@opentelemetry/api';
