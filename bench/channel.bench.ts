@@ -287,7 +287,7 @@ async function rounds(
       name: `channel${label} round ${round + 1}`,
       iterations: quick ? 2 : 3,
       time: 0,
-      warmup: round === 0,
+      warmup: true,
       warmupIterations: 1,
       warmupTime: 0,
       // Each task starts from a collected heap: the garbage of the previous task
