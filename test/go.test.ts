@@ -12,19 +12,7 @@ import { Channel, Group, go, KindError, type ObservableResult, unwrap } from 'th
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backoffDelay } from '../dist/src/pool/retry.js';
 import { setUpOtel, useOtel } from './support/otel.js';
-
-const never = () => new Promise<never>(() => {});
-
-/** A promise with its resolve/reject (no Promise.withResolvers on Node 20). */
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred, never } from './support/promises.js';
 
 describe('go()', () => {
   describe('result', () => {

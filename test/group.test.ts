@@ -2,33 +2,7 @@ import fc from 'fast-check';
 import { ERROR_KINDS, type ErrorKind, Group, KindError, type ObservableResult } from 'threadline';
 import { describe, expect, it } from 'vitest';
 import { groupStats } from '../dist/src/waitgroup/group-stats.js';
-
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-const never = () => new Promise<never>(() => {});
-
-function watch(p: Promise<unknown>) {
-  const state = { done: false, error: undefined as unknown };
-  p.then(
-    () => {
-      state.done = true;
-    },
-    (err) => {
-      state.done = true;
-      state.error = err;
-    },
-  );
-  return state;
-}
+import { deferred, never, settle, watch } from './support/promises.js';
 
 describe('Group', () => {
   describe('constructor', () => {

@@ -1,31 +1,6 @@
 import { KindError, WaitGroup, WaitGroupError } from 'threadline';
 import { describe, expect, it } from 'vitest';
-
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
-}
-
-/** Resolves after the microtask queue drained (and one macrotask). */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-/** Tracks whether a promise has settled yet. */
-function watch(p: Promise<unknown>) {
-  const state = { done: false, error: undefined as unknown };
-  p.then(
-    () => {
-      state.done = true;
-    },
-    (err) => {
-      state.done = true;
-      state.error = err;
-    },
-  );
-  return state;
-}
+import { deferred, settle, watch } from './support/promises.js';
 
 describe('WaitGroup', () => {
   describe('add()', () => {
