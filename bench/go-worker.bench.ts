@@ -2,7 +2,7 @@
 // pipelining postMessage pool (one message per task, no bookkeeping, no
 // cancellation), from the same run on the same machine.
 //
-//   npm run build && npx tsx bench/go-worker.bench.ts [--quick]
+//   npm run build && npx tsx bench/go-worker.bench.ts [--quick] [--only=<scenario text>]
 //
 // Scenarios: no-op and small CPU tasks; sequential latency (one task in flight)
 // and throughput (N tasks in flight); tracing off and on (SDK, always-on
@@ -25,6 +25,8 @@ import { createPool, go, type Pool, threadlineSpanProcessor } from 'threadline';
 import * as tasks from '../dist/test/fixtures/bench-tasks.js';
 
 const quick = process.argv.includes('--quick');
+// --only=<text>: run only the scenarios whose name contains <text> (while profiling).
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const RUNS = quick ? 3 : 10;
 const N = quick ? 5_000 : 50_000; // tasks in flight for throughput
 const SEQ = quick ? 500 : 2_000; // sequential tasks per latency sample
@@ -121,6 +123,7 @@ async function measure(
   mode: 'seq' | 'tput',
   n: number,
 ): Promise<void> {
+  if (only !== undefined && !scenario.includes(only)) return;
   const mine: Row[] = entries.map(([contender]) => ({
     scenario,
     contender,

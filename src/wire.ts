@@ -177,6 +177,27 @@ export function decodeCall(w: WireCall): Call {
   return { id: w[0] as number, tag: w[1] as string, state: w[2] as SharedArrayBuffer, tasks };
 }
 
+/** Index of `ok` (1 or 0) in a WireResponse. */
+export const RESPONSE_OK = 0;
+/** Index of the value (ok) or the SerializedError (failed) in a WireResponse. */
+export const RESPONSE_VALUE = 1;
+/** Index of `resultType` in a WireResponse. */
+export const RESPONSE_TYPE = 2;
+/** Index of `startTime` in a WireResponse. */
+export const RESPONSE_START = 3;
+/** Index of `elapsedMs` in a WireResponse. */
+export const RESPONSE_ELAPSED = 4;
+/** Index of `traceId` in a WireResponse. */
+export const RESPONSE_TRACE_ID = 5;
+/** Index of `spanId` in a WireResponse. */
+export const RESPONSE_SPAN_ID = 6;
+/** Index of `threadId` in a WireResponse. */
+export const RESPONSE_THREAD = 7;
+/** Index of `errorKind` (failed) in a WireResponse. */
+export const RESPONSE_KIND = 8;
+/** Index of `spans` (EncodedSpan[]) in a WireResponse. */
+export const RESPONSE_SPANS = 9;
+
 /**
  * encodeResponse flattens a response; decodeResponse restores it (endTime is
  * recomputed as startTime + elapsedMs).
@@ -195,7 +216,7 @@ export function encodeResponse(r: TaskResponse): WireResponse {
     r.spanId,
     r.threadId,
     r.errorKind,
-    r.spans,
+    r.spans?.map(encodeSpan),
   ];
 }
 
@@ -219,7 +240,7 @@ export function decodeResponse(w: WireResponse): TaskResponse {
     r.error = w[1] as SerializedError;
     r.errorKind = w[8] as ErrorKind;
   }
-  if (w[9] !== undefined) r.spans = w[9] as WireSpan[];
+  if (w[9] !== undefined) r.spans = (w[9] as EncodedSpan[]).map(decodeSpan);
   return r;
 }
 
@@ -258,6 +279,70 @@ export interface WireSpan {
   readonly scope: { readonly name: string; readonly version?: string };
   readonly droppedAttributesCount: number;
   readonly droppedEventsCount: number;
+}
+
+/**
+ * An encoded WireSpan (flat array, see "Compact encodings"): spans travel in
+ * every traced task's response.
+ */
+export type EncodedSpan = unknown[];
+
+/**
+ * encodeSpan flattens a span for the response; decodeSpan restores it.
+ *
+ * @example
+ * decodeSpan(encodeSpan(span)); // deep-equals span
+ */
+export function encodeSpan(s: WireSpan): EncodedSpan {
+  return [
+    s.name,
+    s.kind,
+    s.traceId,
+    s.spanId,
+    s.traceFlags,
+    s.traceState,
+    s.parentSpanId,
+    s.parentRemote === true ? 1 : 0,
+    s.startTime[0],
+    s.startTime[1],
+    s.endTime[0],
+    s.endTime[1],
+    s.attributes,
+    s.events.length === 0 ? undefined : s.events,
+    s.links.length === 0 ? undefined : s.links,
+    s.status.code,
+    s.status.message,
+    s.scope.name,
+    s.scope.version,
+    s.droppedAttributesCount,
+    s.droppedEventsCount,
+  ];
+}
+
+/** decodeSpan is encodeSpan's inverse. */
+export function decodeSpan(e: EncodedSpan): WireSpan {
+  const message = e[16] as string | undefined;
+  const version = e[18] as string | undefined;
+  const span: { -readonly [K in keyof WireSpan]: WireSpan[K] } = {
+    name: e[0] as string,
+    kind: e[1] as number,
+    traceId: e[2] as string,
+    spanId: e[3] as string,
+    traceFlags: e[4] as number,
+    startTime: [e[8] as number, e[9] as number],
+    endTime: [e[10] as number, e[11] as number],
+    attributes: e[12] as Attributes,
+    events: (e[13] as WireEvent[] | undefined) ?? [],
+    links: (e[14] as WireLink[] | undefined) ?? [],
+    status: message === undefined ? { code: e[15] as number } : { code: e[15] as number, message },
+    scope: version === undefined ? { name: e[17] as string } : { name: e[17] as string, version },
+    droppedAttributesCount: e[19] as number,
+    droppedEventsCount: e[20] as number,
+  };
+  if (e[5] !== undefined) span.traceState = e[5] as string;
+  if (e[6] !== undefined) span.parentSpanId = e[6] as string;
+  if (e[7] === 1) span.parentRemote = true;
+  return span;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -350,6 +435,16 @@ const HEX = '0123456789abcdef';
  */
 export function randomId(bytes: number): string {
   let out = '';
+  if (bytes % 4 === 0) {
+    // 32 random bits per step: 2 steps for a span id, 4 for a trace id.
+    let any = 0;
+    for (let i = 0; i < bytes; i += 4) {
+      const n = (Math.random() * 0x100000000) >>> 0;
+      any |= n;
+      out += n.toString(16).padStart(8, '0');
+    }
+    return any === 0 ? randomId(bytes) : out;
+  }
   for (let i = 0; i < bytes * 2; i++) out += HEX[(Math.random() * 16) | 0];
   return /^0+$/.test(out) ? randomId(bytes) : out;
 }

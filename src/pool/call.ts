@@ -23,13 +23,14 @@ import {
   ABORTED_TIMEOUT,
   allocState,
   CANCELED,
-  decodeResponse,
-  encodeCall,
+  decodeSpan,
+  type EncodedSpan,
   HEADER_WORDS,
   QUEUED,
+  RESPONSE_ELAPSED,
+  RESPONSE_SPANS,
   RUNNING,
   startOffset,
-  type TaskResponse,
   type WireCall,
   type WireResponse,
   WORD_CURRENT,
@@ -58,8 +59,12 @@ export interface JobFailure {
   };
 }
 
-/** How a job ended: the worker's response, or a failure decided by main. */
-export type JobOutcome = { readonly response: TaskResponse } | JobFailure;
+/**
+ * How a job ended: the worker's response (still encoded: decoded once, by the
+ * job's owner, straight into its outcome), or a failure decided by main.
+ * Tell them apart with Array.isArray.
+ */
+export type JobOutcome = WireResponse | JobFailure;
 
 /** A failure of a job that did not start. */
 export function notStarted(error: Error, kind: ErrorKind): JobFailure {
@@ -86,7 +91,13 @@ export class CallRecord {
     this.id = id;
     this.jobs = jobs;
     this.pending = n;
-    this.call = encodeCall({ id, tag, tasks: jobs.map((j) => j.spec.request), state });
+    // The encoded Call (src/wire.ts encodeCall), written straight from the jobs.
+    const call: unknown[] = [id, tag, state];
+    for (let i = 0; i < n; i++) {
+      const j = jobs[i] as Job;
+      call.push(j.url, j.name, j.args, j.source, j.attempt, j.trace);
+    }
+    this.call = call;
     this.#state = reused?.state ?? new Int32Array(state, 0, HEADER_WORDS + n);
     this.#starts = reused?.starts ?? new Float64Array(state, startOffset(n), n);
     for (let i = 0; i < n; i++) {
@@ -113,21 +124,22 @@ export class CallRecord {
   settle(job: Job, outcome: JobOutcome, pool: Pool): void {
     if (!job.settle(outcome)) return;
     this.pending--;
-    pool.jobSettled('response' in outcome ? outcome.response : undefined);
+    pool.jobSettled(Array.isArray(outcome) ? (outcome[RESPONSE_ELAPSED] as number) : 0);
     if (this.pending === 0) this.#clearTimer();
   }
 
-  respond(index: number, response: TaskResponse, pool: Pool): void {
-    if (response.spans !== undefined) deliverWorkerSpans(response.spans);
+  respond(index: number, response: WireResponse, pool: Pool): void {
+    const spans = response[RESPONSE_SPANS] as EncodedSpan[] | undefined;
+    if (spans !== undefined) deliverWorkerSpans(spans.map(decodeSpan));
     const job = this.jobs[index];
-    if (job !== undefined) this.settle(job, { response }, pool);
+    if (job !== undefined) this.settle(job, response, pool);
   }
 
   returned(result: WireResponse | number | undefined, pool: Pool): void {
     this.isReturned = true;
     this.#clearTimer();
     if (this.jobs.length === 1 && Array.isArray(result)) {
-      this.respond(0, decodeResponse(result), pool);
+      this.respond(0, result, pool);
     }
   }
 
@@ -185,7 +197,7 @@ export class CallRecord {
   #nextCheck(dueIn: number): number | undefined {
     let min = dueIn;
     for (const job of this.jobs) {
-      const t = job.spec.timeoutMs;
+      const t = job.timeoutMs;
       if (!job.done && t !== undefined && t < min) min = t;
     }
     return min === Number.POSITIVE_INFINITY ? undefined : Math.max(1, min);
@@ -198,13 +210,13 @@ export class CallRecord {
     let dueIn = Number.POSITIVE_INFINITY;
     const cur = Atomics.load(this.#state, WORD_CURRENT);
     const job = cur >= 0 ? this.jobs[cur] : undefined;
-    const ms = job?.spec.timeoutMs;
+    const ms = job?.timeoutMs;
     if (job !== undefined && ms !== undefined && !job.done) {
       if (Atomics.load(this.#state, HEADER_WORDS + cur) === RUNNING) {
         const now = performance.timeOrigin + performance.now();
         const deadline = (this.#starts[cur] as number) + ms;
         if (now >= deadline) {
-          const source = job.spec.request.source;
+          const source = job.source;
           const reason = new DOMException(
             `threadline: task timed out after ${ms}ms`,
             'TimeoutError',
@@ -242,7 +254,7 @@ export class CallRecord {
       const what = oom ? 'ran out of memory' : 'exited';
       const error = new KindError(
         kind,
-        `threadline: worker ${tid} ${what} while running task "${job.spec.request.name}": ${message}`,
+        `threadline: worker ${tid} ${what} while running task "${job.name}": ${message}`,
         { cause: err },
       );
       const start = this.#starts[job.index] as number;

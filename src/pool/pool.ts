@@ -31,9 +31,9 @@ import {
   recordWorkerExit,
   type WorkerExitReason,
 } from '../observe/metrics.js';
-import { decodeResponse, type TaskResponse, type WireResponse, type WireResult } from '../wire.js';
-import { CallRecord, type JobOutcome, notStarted } from './call.js';
-import { abortError, Job, type JobSpec } from './job.js';
+import type { WireResponse, WireResult } from '../wire.js';
+import { CallRecord, notStarted } from './call.js';
+import { abortError, type Job } from './job.js';
 import { checkOptions, type PoolOptions } from './pool-options.js';
 import { subscribe } from './signals.js';
 
@@ -77,10 +77,13 @@ export class Pool implements PoolSource, AsyncDisposable {
   #drained: (() => void) | undefined;
   #busyMs = 0;
   readonly #unobserve: () => void;
-  // Keeps the event loop alive while tasks are dispatched. piscina unrefs a
+  // Keeps the event loop alive while batches are dispatched. piscina unrefs a
   // worker as soon as its call returns, but a batch's results travel on the
   // worker's parentPort and may still be queued behind that return: without a
-  // ref'd handle the process could exit with tasks unsettled. Idle pools hold none.
+  // ref'd handle the process could exit with tasks unsettled. A one-task call
+  // needs none (its result is the call's return: piscina keeps its worker ref'd
+  // until then), nor does a lone task in sequence pay for a timer; a failed call
+  // waiting for its worker's 'exit' takes it too. Idle pools hold none.
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: PoolOptions = {}) {
@@ -107,38 +110,38 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#unobserve = observePool(this);
   }
 
-  /** Runs one attempt. Never rejects. Internal: go() calls it through the worker runner. */
-  run(spec: JobSpec): Promise<JobOutcome> {
-    return new Promise<JobOutcome>((resolve) => {
-      const job = new Job(this, spec, resolve);
-      if (this.#poison !== undefined) return void job.settle(notStarted(this.#poison, 'Panic'));
-      if (this.#closed) return void job.settle(notStarted(this.#closedError(), 'Closed'));
-      // Waiting = accepted, beyond what the threads can run now (piscina's sense).
-      const waiting = this.#queued + this.#dispatched - this.#maxThreads;
-      if (this.#maxQueue !== Number.POSITIVE_INFINITY && waiting >= this.#maxQueue) {
-        const err = new KindError(
-          'ResourceExhausted',
-          `threadline: pool "${this.name}" queue is full (maxQueue ${this.#maxQueue}, ${this.running()} running, ${this.queueSize()} waiting)`,
-        );
-        return void job.settle(notStarted(err, 'ResourceExhausted'));
-      }
-      const signal = spec.signal;
-      if (signal !== undefined && !subscribe(signal, job)) {
-        const kind = spec.abortKind(signal.reason);
-        const error = abortError(kind, spec.request.source, signal.reason);
-        return void job.settle(notStarted(error, kind)); // never queued: #queued unchanged
-      }
-      this.#queue.push(job);
-      this.#queued++;
-      this.#pump();
-    });
+  /**
+   * Accepts one attempt (`job.start(pool)` calls it); the job settles exactly
+   * once, maybe before submit returns. Internal: go() calls it through the worker runner.
+   */
+  submit(job: Job): void {
+    if (this.#poison !== undefined) return void job.settle(notStarted(this.#poison, 'Panic'));
+    if (this.#closed) return void job.settle(notStarted(this.#closedError(), 'Closed'));
+    // Waiting = accepted, beyond what the threads can run now (piscina's sense).
+    const waiting = this.#queued + this.#dispatched - this.#maxThreads;
+    if (this.#maxQueue !== Number.POSITIVE_INFINITY && waiting >= this.#maxQueue) {
+      const err = new KindError(
+        'ResourceExhausted',
+        `threadline: pool "${this.name}" queue is full (maxQueue ${this.#maxQueue}, ${this.running()} running, ${this.queueSize()} waiting)`,
+      );
+      return void job.settle(notStarted(err, 'ResourceExhausted'));
+    }
+    const signal = job.signal;
+    if (signal !== undefined && !subscribe(signal, job)) {
+      const kind = job.abortKind(signal.reason);
+      const error = abortError(kind, job.source, signal.reason);
+      return void job.settle(notStarted(error, kind)); // never queued: #queued unchanged
+    }
+    this.#queue.push(job);
+    this.#queued++;
+    this.#pump();
   }
 
   /** Cancels a job whose signal aborted. Internal. */
   cancel(job: Job, reason: unknown): void {
     if (job.done) return;
-    const kind = job.spec.abortKind(reason);
-    const error = abortError(kind, job.spec.request.source, reason);
+    const kind = job.abortKind(reason);
+    const error = abortError(kind, job.source, reason);
     const call = job.call;
     if (call === undefined) {
       if (job.settle(notStarted(error, kind))) this.#queued--;
@@ -148,10 +151,10 @@ export class Pool implements PoolSource, AsyncDisposable {
   }
 
   /** Called by CallRecord when a job settles. Internal. */
-  jobSettled(response: TaskResponse | undefined): void {
+  jobSettled(elapsedMs: number): void {
     this.#dispatched--;
-    if (response !== undefined) this.#busyMs += response.elapsedMs;
-    if (this.#dispatched === 0) this.#releaseKeepAlive();
+    this.#busyMs += elapsedMs;
+    if (this.#dispatched === 0 && this.#keepAlive !== undefined) this.#releaseKeepAlive();
   }
 
   #releaseKeepAlive(): void {
@@ -215,15 +218,14 @@ export class Pool implements PoolSource, AsyncDisposable {
   #dispatch(jobs: Job[]): void {
     const rec = new CallRecord(++this.#nextCall, this.#tag, jobs);
     let transferList: unknown[] | undefined;
-    for (const job of jobs) {
-      if (job.spec.transferList !== undefined) {
-        transferList = (transferList ?? []).concat(job.spec.transferList);
-      }
+    for (let i = 0; i < jobs.length; i++) {
+      const list = (jobs[i] as Job).transferList;
+      if (list !== undefined) transferList = (transferList ?? []).concat(list);
     }
     this.#calls.set(rec.id, rec);
     this.#inflight++;
     this.#dispatched += jobs.length;
-    this.#keepAlive ??= setInterval(noop, 60_000);
+    if (jobs.length > 1) this.#keepAlive ??= setInterval(noop, 60_000);
     let running: Promise<unknown>;
     try {
       running = this.#piscina.run(
@@ -253,11 +255,14 @@ export class Pool implements PoolSource, AsyncDisposable {
 
   #onMessage(m: unknown): void {
     if (!Array.isArray(m) || m[0] !== this.#tag) return;
-    const [, call, index, response] = m as WireResult;
+    const w = m as WireResult; // indexed, not destructured: no iterator per message
+    const call = w[1];
+    const index = w[2];
+    const response = w[3];
     this.#everStarted = true;
     const rec = this.#calls.get(call);
     if (rec === undefined) return;
-    rec.respond(index, decodeResponse(response), this);
+    rec.respond(index, response, this);
     if (rec.pending === 0 && rec.isReturned) this.#calls.delete(rec.id);
   }
 
@@ -272,7 +277,7 @@ export class Pool implements PoolSource, AsyncDisposable {
           const job = unsettled[0] as Job;
           const error = new KindError(
             'Validation',
-            `threadline: task "${job.spec.request.name}" arguments cannot be cloned: ${String((err as Error).message)}`,
+            `threadline: task "${job.name}" arguments cannot be cloned: ${String((err as Error).message)}`,
             { cause: err },
           );
           rec.settle(job, notStarted(error, 'Validation'), this);
@@ -299,6 +304,8 @@ export class Pool implements PoolSource, AsyncDisposable {
       rec.release();
       this.#afterCall();
     };
+    // Until salvage ran, this call's jobs must keep the process alive.
+    if (rec.pending > 0) this.#keepAlive ??= setInterval(noop, 60_000);
     const info = this.#threadInfo(tid);
     if (info !== undefined && !info.exited) {
       // Messages the worker posted before dying are delivered before 'exit'.
@@ -322,7 +329,7 @@ export class Pool implements PoolSource, AsyncDisposable {
       if (startFailed && ++job.requeues > 3) {
         const error = new KindError(
           'Panic',
-          `threadline: task "${job.spec.request.name}" could not be started: its worker died ${job.requeues} times first`,
+          `threadline: task "${job.name}" could not be started: its worker died ${job.requeues} times first`,
         );
         this.#dispatched++;
         rec.settle(job, notStarted(error, 'Panic'), this);

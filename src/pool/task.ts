@@ -111,22 +111,49 @@ export function startTask<R>(
     }
     // One attempt, nothing to combine, admit or deliver.
     const goNow = performance.now();
-    return runSingle(
-      runner,
-      {
-        signal,
-        timeoutMs: options.timeoutMs,
-        source,
-        taskName,
-        retryCount: 0,
-        parentContext,
-        abortKind: defaultAbortKind,
-      },
-      goNow,
-    );
+    const attempt: AttemptContext = {
+      signal,
+      timeoutMs: options.timeoutMs,
+      source,
+      taskName,
+      retryCount: 0,
+      parentContext,
+      abortKind: defaultAbortKind,
+    };
+    // A runner that builds the result itself (the worker runner) saves an async frame per task.
+    const once = (runner as SingleAttemptRunner<R>).runOnce;
+    if (once !== undefined) return once.call(runner, attempt, goNow);
+    return runSingle(runner, attempt, goNow);
   }
   return new TaskRun(runner, taskName, source, options, host, performance.now(), parentContext)
     .promise;
+}
+
+/**
+ * A runner that can run an unhosted, single-attempt task to its final result
+ * itself, with singleResult() (what runSingle does, without its async frame).
+ * runOnce must never reject. Internal.
+ */
+export interface SingleAttemptRunner<R> extends AttemptRunner<R> {
+  runOnce?(attempt: AttemptContext, goNow: number): Task<R>;
+}
+
+/**
+ * singleResult is the result of an unhosted single attempt that went through
+ * SingleAttemptRunner.runOnce (`outcome`, or `err` when the runner failed);
+ * records the task duration, as runSingle does. Internal.
+ */
+export function singleResult<R>(
+  runner: AttemptRunner<R>,
+  outcome: AttemptOutcome<R> | undefined,
+  err: unknown,
+  source: string,
+  goNow: number,
+): ObservableResult<R> {
+  const o = outcome ?? runnerFailure<R>(err);
+  const result = toResult(o, source, 0, goNow, o.startTime);
+  recordTaskDuration(result, runner.location ?? 'loop', runner.poolName);
+  return result;
 }
 
 async function runSingle<R>(

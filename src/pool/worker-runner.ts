@@ -17,20 +17,33 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { classifyError } from '../observe/classify.js';
+import type { ErrorKind } from '../observe/error-kind.js';
 import { KindError } from '../observe/kind-error.js';
 import {
   deserializeError,
   findUncloneable,
   parseTraceparent,
-  type TaskRequest,
+  RESPONSE_ELAPSED,
+  RESPONSE_KIND,
+  RESPONSE_OK,
+  RESPONSE_SPAN_ID,
+  RESPONSE_START,
+  RESPONSE_THREAD,
+  RESPONSE_TRACE_ID,
+  RESPONSE_TYPE,
+  RESPONSE_VALUE,
+  type SerializedError,
+  type WireResponse,
   type WireTrace,
 } from '../wire.js';
-import type { AttemptContext, AttemptOutcome, AttemptRunner } from './attempt.js';
-import type { JobOutcome } from './call.js';
+import type { AttemptContext, AttemptOutcome } from './attempt.js';
+import type { JobFailure, JobOutcome } from './call.js';
 import { getDefaultPool } from './default-pool.js';
 import { isTransfer, type WorkerTask } from './define-task.js';
 import { InlineRunner } from './inline-runner.js';
+import { Job, type JobOwner } from './job.js';
 import { type Pool, Pool as PoolClass } from './pool.js';
+import { type SingleAttemptRunner, singleResult, type Task } from './task.js';
 import { recordMainSpan, wireTrace } from './task-trace.js';
 import { activeTracer } from './tracer.js';
 
@@ -42,9 +55,7 @@ const IN_WORKER = Symbol.for('threadline.worker');
  * @example
  * startTask(new WorkerRunner(fib, [30], undefined, undefined), 'fib', options, host);
  */
-export class WorkerRunner<R> implements AttemptRunner<R> {
-  /** `threadline.task.location` of the duration metric. */
-  readonly location = 'worker' as const;
+export class WorkerRunner<R> implements SingleAttemptRunner<R>, JobOwner {
   readonly #handle: WorkerTask<readonly unknown[], unknown>;
   readonly #args: readonly unknown[];
   readonly #pool: Pool | undefined;
@@ -62,12 +73,44 @@ export class WorkerRunner<R> implements AttemptRunner<R> {
     this.#transfer = transfer;
   }
 
+  /** `threadline.task.location` of the duration metric. */
+  get location(): 'worker' {
+    return 'worker';
+  }
+
   /** `threadline.pool.name` of the duration metric. */
   get poolName(): string {
     return this.#pool?.name ?? 'default';
   }
 
   run(attempt: AttemptContext): Promise<AttemptOutcome<R>> {
+    return this.#attempt(attempt, -1) as Promise<AttemptOutcome<R>>;
+  }
+
+  /**
+   * runOnce runs the only attempt of an unhosted task straight to its result
+   * (SingleAttemptRunner): the Job resolves the Task itself. Never rejects.
+   */
+  runOnce(attempt: AttemptContext, goNow: number): Task<R> {
+    try {
+      return this.#attempt(attempt, goNow) as Task<R>;
+    } catch (err) {
+      return Promise.resolve(singleResult<R>(this, undefined, err, attempt.source, goNow));
+    }
+  }
+
+  /** One attempt; with `goNow` >= 0 it resolves with the final result (runOnce). */
+  #attempt(attempt: AttemptContext, goNow: number): Promise<unknown> {
+    if (
+      goNow >= 0 &&
+      (globalThis as { [IN_WORKER]?: boolean })[IN_WORKER] === true &&
+      this.#pool === undefined
+    ) {
+      return this.#runHere(attempt).then(
+        (o) => singleResult(this, o, undefined, attempt.source, goNow),
+        (err: unknown) => singleResult<R>(this, undefined, err, attempt.source, goNow),
+      );
+    }
     if (this.#pool === undefined && (globalThis as { [IN_WORKER]?: boolean })[IN_WORKER] === true) {
       return this.#runHere(attempt);
     }
@@ -88,35 +131,49 @@ export class WorkerRunner<R> implements AttemptRunner<R> {
         elapsedMs: 0,
         threadId: 0,
       };
-      return Promise.resolve(toOutcome<R>({ failure }, attempt, wt, this.#handle.name));
+      const outcome = failureOutcome<R>(failure, attempt, wt, this.#handle.name);
+      return Promise.resolve(
+        goNow >= 0 ? singleResult(this, outcome, undefined, attempt.source, goNow) : outcome,
+      );
     }
-    const request: TaskRequest =
-      wt === undefined
-        ? {
-            url: this.#handle.url,
-            name: this.#handle.name,
-            args: this.#args as unknown[],
-            source: attempt.source,
-            attempt: attempt.retryCount,
-          }
-        : {
-            url: this.#handle.url,
-            name: this.#handle.name,
-            args: this.#args as unknown[],
-            source: attempt.source,
-            attempt: attempt.retryCount,
-            trace: wt,
-          };
-    const pool = this.#pool ?? getDefaultPool();
-    return pool
-      .run({
-        request,
-        transferList: this.#transfer,
-        timeoutMs: attempt.timeoutMs,
-        signal: attempt.signal,
-        abortKind: attempt.abortKind,
-      })
-      .then((o) => toOutcome<R>(o, attempt, wt, this.#handle.name));
+    // One Job per attempt: the request, the pool's record and the promise's resolver.
+    const job = new Job(
+      this,
+      attempt,
+      this.#handle.url,
+      this.#handle.name,
+      this.#args as unknown[],
+      attempt.source,
+      attempt.retryCount,
+      wt,
+      this.#transfer,
+      attempt.timeoutMs,
+      attempt.signal,
+      attempt.abortKind,
+    );
+    job.goNow = goNow;
+    return job.start(this.#pool ?? getDefaultPool());
+  }
+
+  /**
+   * The job's outcome as this attempt's AttemptOutcome, or for runOnce as the
+   * task's result (JobOwner). Internal.
+   */
+  finish(job: Job, o: JobOutcome): unknown {
+    const attempt = job.context as AttemptContext;
+    if (job.goNow < 0) {
+      if (Array.isArray(o)) return responseOutcome<R>(o, attempt, job.trace);
+      return failureOutcome<R>((o as JobFailure).failure, attempt, job.trace, job.name);
+    }
+    let outcome: AttemptOutcome<R>;
+    try {
+      outcome = Array.isArray(o)
+        ? responseOutcome<R>(o, attempt, job.trace)
+        : failureOutcome<R>((o as JobFailure).failure, attempt, job.trace, job.name);
+    } catch (err) {
+      return singleResult<R>(this, undefined, err, attempt.source, job.goNow);
+    }
+    return singleResult(this, outcome, undefined, attempt.source, job.goNow);
   }
 
   #runHere(attempt: AttemptContext): Promise<AttemptOutcome<R>> {
@@ -130,51 +187,71 @@ export class WorkerRunner<R> implements AttemptRunner<R> {
   }
 }
 
-function toOutcome<R>(
-  o: JobOutcome,
+/** A worker's response, decoded straight into the attempt's outcome. */
+function responseOutcome<R>(
+  w: WireResponse,
+  attempt: AttemptContext,
+  wt: WireTrace | undefined,
+): AttemptOutcome<R> {
+  let traceId: string;
+  let spanId: string;
+  if (wt === undefined) {
+    const p = trace.getSpanContext(attempt.parentContext);
+    if (p !== undefined && isSpanContextValid(p)) {
+      traceId = p.traceId;
+      spanId = p.spanId;
+    } else {
+      traceId = '';
+      spanId = '';
+    }
+  } else {
+    traceId = w[RESPONSE_TRACE_ID] as string;
+    spanId = w[RESPONSE_SPAN_ID] as string;
+  }
+  const startTime = w[RESPONSE_START] as number;
+  const elapsedMs = w[RESPONSE_ELAPSED] as number;
+  if (w[RESPONSE_OK] === 1) {
+    return {
+      ok: true,
+      value: w[RESPONSE_VALUE] as R,
+      error: undefined,
+      errorKind: undefined,
+      resultType: w[RESPONSE_TYPE] as string,
+      elapsedMs,
+      startTime,
+      endTime: startTime + elapsedMs,
+      traceId,
+      spanId,
+      threadId: w[RESPONSE_THREAD] as number,
+    };
+  }
+  const serialized = w[RESPONSE_VALUE] as SerializedError | undefined;
+  const error =
+    serialized === undefined
+      ? new KindError('Unknown', 'threadline: task failed')
+      : deserializeError(serialized);
+  return {
+    ok: false,
+    value: undefined,
+    error,
+    errorKind: (w[RESPONSE_KIND] as ErrorKind | undefined) ?? classifyError(error),
+    resultType: w[RESPONSE_TYPE] as string,
+    elapsedMs,
+    startTime,
+    endTime: startTime + elapsedMs,
+    traceId,
+    spanId,
+    threadId: w[RESPONSE_THREAD] as number,
+  };
+}
+
+/** An attempt main settled itself (not run, aborted, lost with its worker). */
+function failureOutcome<R>(
+  f: JobFailure['failure'],
   attempt: AttemptContext,
   wt: WireTrace | undefined,
   taskName: string,
 ): AttemptOutcome<R> {
-  if ('response' in o) {
-    const r = o.response;
-    let traceId = r.traceId;
-    let spanId = r.spanId;
-    if (wt === undefined) [traceId, spanId] = parentIds(attempt);
-    if (r.ok) {
-      return {
-        ok: true,
-        value: r.value as R,
-        error: undefined,
-        errorKind: undefined,
-        resultType: r.resultType,
-        elapsedMs: r.elapsedMs,
-        startTime: r.startTime,
-        endTime: r.endTime,
-        traceId,
-        spanId,
-        threadId: r.threadId,
-      };
-    }
-    const error =
-      r.error === undefined
-        ? new KindError('Unknown', 'threadline: task failed')
-        : deserializeError(r.error);
-    return {
-      ok: false,
-      value: undefined,
-      error,
-      errorKind: r.errorKind ?? classifyError(error),
-      resultType: r.resultType,
-      elapsedMs: r.elapsedMs,
-      startTime: r.startTime,
-      endTime: r.endTime,
-      traceId,
-      spanId,
-      threadId: r.threadId,
-    };
-  }
-  const f = o.failure;
   let traceId: string;
   let spanId: string;
   if (wt === undefined) {

@@ -17,24 +17,25 @@
 import { parentPort, type TransferListItem, threadId } from 'node:worker_threads';
 import { KindError } from '../observe/kind-error.js';
 import {
-  type Call,
   DONE,
-  decodeCall,
   EXITED,
-  encodeResponse,
   HEADER_WORDS,
   QUEUED,
+  RESPONSE_KIND,
+  RESPONSE_OK,
+  RESPONSE_TYPE,
+  RESPONSE_VALUE,
   RUNNING,
   serializeError,
   startOffset,
-  type TaskResponse,
   type WireCall,
   type WireResponse,
   type WireResult,
+  type WireTrace,
   WORD_CURRENT,
   WORD_THREAD,
 } from '../wire.js';
-import { type RunResult, runTask } from './run-task.js';
+import { type RunOutput, runTask, Transferring } from './run-task.js';
 import { CurrentTask, setCurrentTask } from './task-signal.js';
 
 (globalThis as { [k: symbol]: unknown })[Symbol.for('threadline.worker')] = true;
@@ -60,97 +61,151 @@ async function loadMove(): Promise<Move> {
   return move;
 }
 
+/** Fields per task in an encoded call (src/wire.ts encodeCall), after its 3 header fields. */
+const TASK_FIELDS = 6;
+const CALL_HEADER = 3;
+
 /**
- * Runs one piscina call: one task (returns its TaskResponse) or a batch (posts
- * each response, returns the number of tasks run).
+ * Runs one piscina call: one task (returns its WireResponse) or a batch (posts
+ * each response, returns the number of tasks run). The call is read in its wire
+ * form, without decoding it into objects. A one-task call of a loaded task that
+ * returns a plain value answers synchronously (piscina accepts either).
  *
  * @example
  * // piscina calls it; see src/pool/pool.ts
  */
-export default async function run(wire: WireCall): Promise<unknown> {
-  const call = decodeCall(wire);
-  const n = call.tasks.length;
-  const state = new Int32Array(call.state, 0, HEADER_WORDS + n);
-  const starts = new Float64Array(call.state, startOffset(n), n);
+export default function run(wire: WireCall): unknown {
+  const n = (wire.length - CALL_HEADER) / TASK_FIELDS;
+  const sab = wire[2] as SharedArrayBuffer;
+  const state = new Int32Array(sab, 0, HEADER_WORDS + n);
+  const starts = new Float64Array(sab, startOffset(n), n);
   Atomics.store(state, WORD_THREAD, threadId);
   if (n === 1) {
-    const result = await runOne(call, state, starts, 0);
-    if (result === undefined) return undefined;
-    Atomics.compareExchange(state, HEADER_WORDS, RUNNING, DONE);
-    if (result.transferList !== undefined && result.transferList.length > 0) {
-      const m = await loadMove();
-      // piscina's move() takes one transferable-bearing object: wrap the response.
-      return m(new MovableResponse(encodeResponse(result.response), result.transferList));
-    }
-    return encodeResponse(result.response);
+    const out = runOne(wire, state, starts, 0);
+    if (out === undefined) return undefined;
+    if (isPromise(out)) return out.then((o) => single(o, state));
+    return single(out, state);
   }
+  return runBatch(wire, state, starts, n);
+}
+
+function single(out: RunOutput | undefined, state: Int32Array): unknown {
+  if (out === undefined) return undefined;
+  Atomics.compareExchange(state, HEADER_WORDS, RUNNING, DONE);
+  if (out instanceof Transferring) {
+    // piscina's move() takes one transferable-bearing object: wrap the response.
+    return loadMove().then((m) => m(new MovableResponse(out.response, out.list)));
+  }
+  return out;
+}
+
+async function runBatch(
+  wire: WireCall,
+  state: Int32Array,
+  starts: Float64Array,
+  n: number,
+): Promise<number> {
+  const tag = wire[1] as string;
+  const id = wire[0] as number;
   let ran = 0;
   for (let i = 0; i < n; i++) {
-    const result = await runOne(call, state, starts, i);
-    if (result === undefined) continue;
+    let out = runOne(wire, state, starts, i);
+    if (out === undefined) continue;
+    if (isPromise(out)) out = await out;
+    if (out === undefined) continue;
     ran++;
-    post(call.tag, call.id, i, result.response, result.transferList);
+    if (out instanceof Transferring) post(tag, id, i, out.response, out.list);
+    else post(tag, id, i, out, undefined);
     Atomics.compareExchange(state, HEADER_WORDS + i, RUNNING, DONE);
   }
   return ran;
 }
 
-async function runOne(
-  call: Call,
+/** Claims task `i` and runs it; undefined when main canceled it first. */
+function runOne(
+  wire: WireCall,
   state: Int32Array,
   starts: Float64Array,
   i: number,
-): Promise<RunResult | undefined> {
+): RunOutput | Promise<RunOutput | undefined> | undefined {
   starts[i] = performance.timeOrigin + performance.now();
-  if (Atomics.compareExchange(state, HEADER_WORDS + i, QUEUED, RUNNING) !== QUEUED)
-    return undefined;
+  const word = HEADER_WORDS + i;
+  if (Atomics.compareExchange(state, word, QUEUED, RUNNING) !== QUEUED) return undefined;
   Atomics.store(state, WORD_CURRENT, i);
   runningState = state;
-  runningWord = HEADER_WORDS + i;
+  runningWord = word;
   const current = new CurrentTask(state, i);
   setCurrentTask(current);
+  const at = CALL_HEADER + i * TASK_FIELDS;
+  let out: RunOutput | Promise<RunOutput>;
   try {
-    const word = HEADER_WORDS + i;
-    return await runTask(
-      call.tasks[i] as Call['tasks'][number],
-      () => Atomics.load(state, word) > DONE,
+    out = runTask(
+      wire[at] as string,
+      wire[at + 1] as string,
+      wire[at + 2] as unknown[],
+      wire[at + 3] as string,
+      wire[at + 4] as number,
+      wire[at + 5] as WireTrace | undefined,
+      state,
+      word,
     );
-  } finally {
-    current.dispose();
-    setCurrentTask(undefined);
-    runningState = undefined;
-    Atomics.store(state, WORD_CURRENT, -1);
+  } catch (err) {
+    // runTask never throws; if it did (a bug), keep the bookkeeping right.
+    endRun(current, state);
+    throw err;
   }
+  if (isPromise(out)) {
+    return out.then(
+      (o) => {
+        endRun(current, state);
+        return o;
+      },
+      (err: unknown) => {
+        endRun(current, state);
+        throw err;
+      },
+    );
+  }
+  endRun(current, state);
+  return out;
+}
+
+function endRun(current: CurrentTask, state: Int32Array): void {
+  current.dispose();
+  setCurrentTask(undefined);
+  runningState = undefined;
+  Atomics.store(state, WORD_CURRENT, -1);
+}
+
+function isPromise(value: unknown): value is Promise<RunOutput | undefined> {
+  return value instanceof Promise;
 }
 
 function post(
   tag: string,
   callId: number,
   index: number,
-  response: TaskResponse,
+  response: WireResponse,
   transferList: TransferListItem[] | undefined,
 ): void {
   const port = parentPort;
   if (port === null)
     throw new Error('threadline: internal: worker entry loaded on the main thread');
-  const message: WireResult = [tag, callId, index, encodeResponse(response)];
+  const message: WireResult = [tag, callId, index, response];
   try {
     port.postMessage(message, transferList);
   } catch (err) {
     // A value findUncloneable missed: report the task as Validation instead.
-    const failed: TaskResponse = {
-      ...response,
-      ok: false,
-      value: undefined,
-      resultType: 'undefined',
-      errorKind: 'Validation',
-      error: serializeError(
-        new KindError('Validation', 'threadline: task returned a value that cannot be cloned', {
-          cause: err,
-        }),
-      ),
-    };
-    port.postMessage([tag, callId, index, encodeResponse(failed)] satisfies WireResult);
+    const failed = response.slice();
+    failed[RESPONSE_OK] = 0;
+    failed[RESPONSE_VALUE] = serializeError(
+      new KindError('Validation', 'threadline: task returned a value that cannot be cloned', {
+        cause: err,
+      }),
+    );
+    failed[RESPONSE_TYPE] = 'undefined';
+    failed[RESPONSE_KIND] = 'Validation';
+    port.postMessage([tag, callId, index, failed] satisfies WireResult);
   }
 }
 

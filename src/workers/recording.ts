@@ -9,6 +9,8 @@
 // a span with no parent (started outside any task context) is not recorded.
 //
 // Invariants:
+//   The storage is enabled only while traced tasks run: suspend() (before an
+//     untraced task) disables it, the next with() re-enables it.
 //   install() runs at most once per thread, on the first task whose caller
 //     context is sampled; untraced pools never pay for AsyncLocalStorage.
 //   A RecordingSpan is appended to `pending` once, at its first end().
@@ -37,12 +39,13 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import { randomId, type WireEvent, type WireLink, type WireSpan } from '../wire.js';
+import { type EncodedSpan, randomId, type WireEvent, type WireLink } from '../wire.js';
 
 export { randomId };
 
-let pending: WireSpan[] = [];
+let pending: EncodedSpan[] = [];
 let installed = false;
+let manager: AlsContextManager | undefined;
 
 /** Whether install() has run in this thread. */
 export function isInstalled(): boolean {
@@ -59,8 +62,22 @@ export function isInstalled(): boolean {
 export function install(): void {
   if (installed) return;
   installed = true;
-  context.setGlobalContextManager(new AlsContextManager().enable());
+  manager = new AlsContextManager();
+  context.setGlobalContextManager(manager.enable());
   trace.setGlobalTracerProvider(new RecordingProvider());
+}
+
+/**
+ * suspend turns the AsyncLocalStorage off until the next `context.with` (a
+ * traced task) turns it on again: once no storage is enabled, Node removes its
+ * promise hooks, so untraced tasks in a thread that once recorded do not pay
+ * for context propagation. Called before each task without caller context.
+ *
+ * @example
+ * if (req.trace === undefined && isInstalled()) suspend();
+ */
+export function suspend(): void {
+  manager?.suspend();
 }
 
 /**
@@ -69,7 +86,7 @@ export function install(): void {
  * @example
  * response.spans = drainSpans();
  */
-export function drainSpans(): WireSpan[] | undefined {
+export function drainSpans(): EncodedSpan[] | undefined {
   if (pending.length === 0) return undefined;
   const out = pending;
   pending = [];
@@ -107,6 +124,11 @@ class AlsContextManager implements ContextManager {
   disable(): this {
     this.#als.disable();
     return this;
+  }
+
+  /** Disables the storage; AsyncLocalStorage.run (in with()) re-enables it. */
+  suspend(): void {
+    this.#als.disable();
   }
 }
 
@@ -204,7 +226,7 @@ function isAttributeValue(value: unknown): value is AttributeValue {
   return t === 'string' || t === 'number' || t === 'boolean' || Array.isArray(value);
 }
 
-/** A span recorded in a worker; ended, it joins the pending list as a WireSpan. */
+/** A span recorded in a worker; ended, it joins the pending list as an EncodedSpan (src/wire.ts encodeSpan's layout). */
 export class RecordingSpan implements Span {
   #name: string;
   readonly #ctx: SpanContext;
@@ -321,29 +343,32 @@ export class RecordingSpan implements Span {
     if (this.#ended) return;
     this.#ended = true;
     const ctx = this.#ctx;
-    const span: {
-      -readonly [K in keyof WireSpan]: WireSpan[K];
-    } = {
-      name: this.#name,
-      kind: this.#kind,
-      traceId: ctx.traceId,
-      spanId: ctx.spanId,
-      traceFlags: ctx.traceFlags,
-      startTime: this.#start,
-      endTime: toHr(endTime),
-      attributes: this.#attributes,
-      events: this.#events,
-      links: this.#links,
-      status: this.#status,
-      scope: this.#scope,
-      droppedAttributesCount: 0,
-      droppedEventsCount: 0,
-    };
-    if (ctx.traceState !== undefined) span.traceState = ctx.traceState.serialize();
-    if (this.#parent !== undefined) {
-      span.parentSpanId = this.#parent.spanId;
-      if (this.#parent.isRemote === true) span.parentRemote = true;
-    }
-    pending.push(span);
+    const end = toHr(endTime);
+    const parent = this.#parent;
+    const status = this.#status;
+    // encodeSpan's layout, built directly.
+    pending.push([
+      this.#name,
+      this.#kind,
+      ctx.traceId,
+      ctx.spanId,
+      ctx.traceFlags,
+      ctx.traceState?.serialize(),
+      parent?.spanId,
+      parent?.isRemote === true ? 1 : 0,
+      this.#start[0],
+      this.#start[1],
+      end[0],
+      end[1],
+      this.#attributes,
+      this.#events.length === 0 ? undefined : this.#events,
+      this.#links.length === 0 ? undefined : this.#links,
+      status.code,
+      status.message,
+      this.#scope.name,
+      this.#scope.version,
+      0,
+      0,
+    ]);
   }
 }

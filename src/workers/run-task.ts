@@ -2,12 +2,18 @@
 // lookup, caller context restored, the task span, timing, resultType before
 // cloning, error capture, and the check that the value can be cloned back.
 //
+// Hot path: a task whose module is loaded and whose function returns a plain
+// value runs and answers synchronously (no promise, no closure per task); the
+// response is built directly in its wire form (src/wire.ts WireResponse).
+//
 // Invariants:
-//   runTask never rejects: every failure (module not found, thrown error,
-//     uncloneable value) becomes an `ok: false` response.
+//   runTask never throws nor rejects: every failure (module not found, thrown
+//     error, uncloneable value) becomes an `ok: false` response.
 //   startTime/endTime/elapsedMs come from two performance.now() readings
 //     around the call of the task function; the task span uses the same two.
-//   The span recording (./recording.ts) is installed only by a sampled request.
+//   The span recording (./recording.ts) is installed only by a sampled request;
+//     once installed, a task without caller context runs with it suspended
+//     (untraced tasks do not pay for AsyncLocalStorage).
 
 import { isMainThread, type TransferListItem, threadId } from 'node:worker_threads';
 import {
@@ -25,12 +31,13 @@ import { KindError } from '../observe/kind-error.js';
 import { resultType } from '../observe/result-type.js';
 import { endTaskSpan, taskSpanAttributes, toHrTime } from '../observe/span-outcome.js';
 import {
+  DONE,
   findUncloneable,
   parseBaggage,
   parseTraceparent,
   serializeError,
-  type TaskRequest,
-  type TaskResponse,
+  type WireResponse,
+  type WireTrace,
 } from '../wire.js';
 import { cachedTask, lookupTask } from './lookup.js';
 import {
@@ -39,107 +46,224 @@ import {
   isInstalled,
   type RecordingSpan,
   startTaskSpan,
+  suspend,
 } from './recording.js';
 
 const TRANSFER_BRAND = Symbol.for('threadline.transfer');
 
-/** A response and the transferables to move with it. */
-export interface RunResult {
-  readonly response: TaskResponse;
-  readonly transferList: TransferListItem[] | undefined;
+/** A response with transferables to move along with it. */
+export class Transferring {
+  readonly response: WireResponse;
+  readonly list: TransferListItem[];
+  constructor(response: WireResponse, list: TransferListItem[]) {
+    this.response = response;
+    this.list = list;
+  }
 }
+
+/** What runTask gives back: the encoded response, or one carrying transferables. */
+export type RunOutput = WireResponse | Transferring;
 
 const tid = isMainThread ? 0 : threadId;
 const ORIGIN = performance.timeOrigin;
 
+type Fn = (...args: unknown[]) => unknown;
+
+/** The caller context of one task, as restored in this worker. */
+interface TaskTrace {
+  traceId: string;
+  spanId: string;
+  span: RecordingSpan | undefined;
+  ctx: Context | undefined;
+}
+
+const UNTRACED: TaskTrace = { traceId: '', spanId: '', span: undefined, ctx: undefined };
+
 /**
- * runTask runs `req` and returns its response; never rejects. `abandoned()`
- * tells whether main already settled the task (timeout or abort).
+ * runTask runs one task and returns its encoded response (synchronously when
+ * the task is loaded and returns a plain value); never throws nor rejects.
+ * `state[word] > DONE` tells whether main already settled the task (timeout or
+ * abort); `state` undefined: it cannot be abandoned.
  *
  * @example
- * const { response, transferList } = await runTask(request, () => false);
+ * const out = await runTask(url, 'fib', [30], 'fib', 0, undefined, undefined, 0);
  */
-export async function runTask(req: TaskRequest, abandoned: () => boolean): Promise<RunResult> {
-  let fn = cachedTask(req.url, req.name);
+export function runTask(
+  url: string,
+  name: string,
+  args: unknown[],
+  source: string,
+  attempt: number,
+  wt: WireTrace | undefined,
+  state: Int32Array | undefined,
+  word: number,
+): RunOutput | Promise<RunOutput> {
+  const fn = cachedTask(url, name);
+  if (fn === undefined) return lookupAndRun(url, name, args, source, attempt, wt, state, word);
+  return runWith(fn, undefined, name, args, source, attempt, wt, state, word);
+}
+
+async function lookupAndRun(
+  url: string,
+  name: string,
+  args: unknown[],
+  source: string,
+  attempt: number,
+  wt: WireTrace | undefined,
+  state: Int32Array | undefined,
+  word: number,
+): Promise<RunOutput> {
+  let fn: Fn | undefined;
   let lookupError: unknown;
-  if (fn === undefined) {
-    try {
-      fn = await lookupTask(req.url, req.name);
-    } catch (err) {
-      lookupError = err;
-    }
+  try {
+    fn = await lookupTask(url, name);
+  } catch (err) {
+    lookupError = err;
   }
+  return runWith(fn, lookupError, name, args, source, attempt, wt, state, word);
+}
 
-  // Caller context.
-  let traceId = '';
-  let spanId = '';
-  let span: RecordingSpan | undefined;
-  let ctx: Context | undefined;
-  const wt = req.trace;
-  let parent: SpanContext | undefined;
-  if (wt !== undefined) {
-    const p = parseTraceparent(wt.traceparent);
-    if (p !== undefined) {
-      parent = { traceId: p.traceId, spanId: p.spanId, traceFlags: p.traceFlags, isRemote: true };
-      if ((p.traceFlags & 1) === 1) install();
-    }
-  }
-
-  let value: unknown;
-  let thrown = false;
-  let error: unknown;
-  let transferList: TransferListItem[] | undefined;
-  const t0 = performance.now();
-  if (parent !== undefined && wt !== undefined) {
-    traceId = parent.traceId;
-    spanId = wt.spanId;
-    if (isInstalled()) {
-      if (wt.tracestate !== undefined) parent.traceState = parseTraceState(wt.tracestate);
-      if ((parent.traceFlags & 1) === 1) {
-        span = startTaskSpan(
-          req.source,
-          spanId,
-          parent,
-          wt.root === true,
-          taskSpanAttributes(req.source, req.name, req.attempt, tid),
-          toHrTime(t0),
-        );
-        ctx = trace.setSpan(ROOT_CONTEXT, span);
-      } else {
-        ctx = trace.setSpanContext(ROOT_CONTEXT, { ...parent, spanId });
-      }
-      if (wt.baggage !== undefined) {
-        const entries: Record<string, BaggageEntry> = {};
-        for (const [key, e] of parseBaggage(wt.baggage)) {
-          entries[key] =
-            e.metadata === undefined
-              ? { value: e.value }
-              : { value: e.value, metadata: baggageEntryMetadataFromString(e.metadata) };
-        }
-        ctx = propagation.setBaggage(ctx, propagation.createBaggage(entries));
-      }
-    }
-  }
-
-  if (fn === undefined) {
-    thrown = true;
-    error = lookupError;
+function runWith(
+  fn: Fn | undefined,
+  lookupError: unknown,
+  name: string,
+  args: unknown[],
+  source: string,
+  attempt: number,
+  wt: WireTrace | undefined,
+  state: Int32Array | undefined,
+  word: number,
+): RunOutput | Promise<RunOutput> {
+  let tt: TaskTrace;
+  let t0: number;
+  if (wt === undefined) {
+    tt = untraced();
+    t0 = performance.now();
   } else {
-    try {
-      let out = ctx === undefined ? fn(...req.args) : context.with(ctx, fn, undefined, ...req.args);
-      if (isPromiseLike(out)) out = await out;
-      if (isTransferWrapper(out)) {
-        transferList = out.list as TransferListItem[];
-        out = out.value;
-      }
-      value = out;
-    } catch (err) {
-      thrown = true;
-      error = err;
-    }
+    const restored = restore(wt, name, source, attempt);
+    tt = restored;
+    t0 = restored.t0;
   }
-  const t1 = performance.now();
+  if (fn === undefined) {
+    return finish(true, lookupError, undefined, name, tt, t0, performance.now(), state, word);
+  }
+  let out: unknown;
+  try {
+    out = tt.ctx === undefined ? fn(...args) : context.with(tt.ctx, fn, undefined, ...args);
+  } catch (err) {
+    return finish(true, err, undefined, name, tt, t0, performance.now(), state, word);
+  }
+  if (isPromiseLike(out)) {
+    return Promise.resolve(out).then(
+      (v) => settleValue(v, name, tt, t0, state, word),
+      (err: unknown) => finish(true, err, undefined, name, tt, t0, performance.now(), state, word),
+    );
+  }
+  return settleValue(out, name, tt, t0, state, word);
+}
 
+function untraced(): TaskTrace {
+  if (isInstalled()) suspend();
+  return UNTRACED;
+}
+
+function settleValue(
+  out: unknown,
+  name: string,
+  tt: TaskTrace,
+  t0: number,
+  state: Int32Array | undefined,
+  word: number,
+): RunOutput {
+  const t1 = performance.now();
+  let list: TransferListItem[] | undefined;
+  if (isTransferWrapper(out)) {
+    list = out.list as TransferListItem[];
+    out = out.value;
+  }
+  return finish(false, out, list, name, tt, t0, t1, state, word);
+}
+
+/**
+ * Restores the caller context of a traced task and takes its start reading
+ * (`t0`, after the recording is installed, before the task span starts).
+ */
+function restore(
+  wt: WireTrace,
+  name: string,
+  source: string,
+  attempt: number,
+): TaskTrace & { t0: number } {
+  const p = parseTraceparent(wt.traceparent);
+  if (p === undefined) {
+    untraced();
+    return { traceId: '', spanId: '', span: undefined, ctx: undefined, t0: performance.now() };
+  }
+  const parent: SpanContext = {
+    traceId: p.traceId,
+    spanId: p.spanId,
+    traceFlags: p.traceFlags,
+    isRemote: true,
+  };
+  if ((p.traceFlags & 1) === 1) install();
+  const tt = {
+    traceId: parent.traceId,
+    spanId: wt.spanId,
+    span: undefined as RecordingSpan | undefined,
+    ctx: undefined as Context | undefined,
+    t0: 0,
+  };
+  if (!isInstalled()) {
+    tt.t0 = performance.now();
+    return tt;
+  }
+  if (wt.tracestate !== undefined) parent.traceState = parseTraceState(wt.tracestate);
+  let ctx: Context;
+  const t0 = performance.now();
+  tt.t0 = t0;
+  if ((parent.traceFlags & 1) === 1) {
+    tt.span = startTaskSpan(
+      source,
+      wt.spanId,
+      parent,
+      wt.root === true,
+      taskSpanAttributes(source, name, attempt, tid),
+      toHrTime(t0),
+    );
+    ctx = trace.setSpan(ROOT_CONTEXT, tt.span);
+  } else {
+    ctx = trace.setSpanContext(ROOT_CONTEXT, { ...parent, spanId: wt.spanId });
+  }
+  if (wt.baggage !== undefined) {
+    const entries: Record<string, BaggageEntry> = {};
+    for (const [key, e] of parseBaggage(wt.baggage)) {
+      entries[key] =
+        e.metadata === undefined
+          ? { value: e.value }
+          : { value: e.value, metadata: baggageEntryMetadataFromString(e.metadata) };
+    }
+    ctx = propagation.setBaggage(ctx, propagation.createBaggage(entries));
+  }
+  tt.ctx = ctx;
+  return tt;
+}
+
+/** Builds the encoded response (src/wire.ts encodeResponse's layout). */
+function finish(
+  thrown: boolean,
+  valueOrError: unknown,
+  list: TransferListItem[] | undefined,
+  name: string,
+  tt: TaskTrace,
+  t0: number,
+  t1: number,
+  state: Int32Array | undefined,
+  word: number,
+): RunOutput {
+  let value: unknown;
+  let error: unknown;
+  if (thrown) error = valueOrError;
+  else value = valueOrError;
   let type = 'undefined';
   if (!thrown) {
     const bad = findUncloneable(value);
@@ -147,10 +271,10 @@ export async function runTask(req: TaskRequest, abandoned: () => boolean): Promi
       thrown = true;
       error = new KindError(
         'Validation',
-        `threadline: task "${req.name}" returned a value that cannot be cloned: ${bad}`,
+        `threadline: task "${name}" returned a value that cannot be cloned: ${bad}`,
       );
       value = undefined;
-      transferList = undefined;
+      list = undefined;
     } else {
       type = resultType(value);
     }
@@ -164,33 +288,31 @@ export async function runTask(req: TaskRequest, abandoned: () => boolean): Promi
   const elapsedMs = t1 - t0;
   // An abandoned task (main settled it at its timeout or abort) has its span
   // ended by main, with the same id: drop ours.
-  if (span !== undefined && !abandoned()) {
+  const span = tt.span;
+  if (span !== undefined && !(state !== undefined && Atomics.load(state, word) > DONE)) {
     endTaskSpan(
       span,
       { ok: !thrown, error: errObj, errorKind: kind, resultType: type, elapsedMs },
       toHrTime(t1),
     );
   }
-  const origin = ORIGIN;
-  const response: { -readonly [K in keyof TaskResponse]: TaskResponse[K] } = {
-    ok: !thrown,
-    resultType: type,
-    startTime: origin + t0,
-    endTime: origin + t1,
+  const response: WireResponse = [
+    thrown ? 0 : 1,
+    thrown ? serializeError(errObj) : value,
+    type,
+    ORIGIN + t0,
     elapsedMs,
-    traceId,
-    spanId,
-    threadId: tid,
-  };
-  if (thrown) {
-    response.error = serializeError(errObj);
-    response.errorKind = kind;
-  } else {
-    response.value = value;
-  }
+    tt.traceId,
+    tt.spanId,
+    tid,
+  ];
+  if (thrown) response.push(kind);
   const spans = isInstalled() ? drainSpans() : undefined;
-  if (spans !== undefined) response.spans = spans;
-  return { response, transferList };
+  if (spans !== undefined) {
+    if (!thrown) response.push(undefined);
+    response.push(spans);
+  }
+  return list === undefined || list.length === 0 ? response : new Transferring(response, list);
 }
 
 function parseTraceState(value: string): SpanContext['traceState'] {
