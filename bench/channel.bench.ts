@@ -10,10 +10,13 @@
 // ts-chan and effect move a tenth of the messages (they are ~10x slower). Every scenario runs twice: with no context
 // manager, then with OpenTelemetry's AsyncLocalStorageContextManager enabled and
 // active (every promise hop pays for async hooks). Ratios are only meaningful
-// within one run on one machine.
+// within one run on one machine; each ratio column (× floor, ...) is the median
+// over the rounds of the ratio measured within one round, not a ratio of medians.
 //
 // Floors: "one promise per operation" is a minimal channel with no close, abort,
 // select or yield budget whose every send and recv returns one promise;
+// "floor {value, ok}" is the same channel whose recv resolves with a fresh
+// `{ value, ok }` object, as threadline's recv() must (Go's `v, ok := <-ch`);
 // "try-first" is threadline's `ch.trySend(v) || (await ch.send(v))` and
 // `ch.tryRecv() ?? (await ch.recv())`, which awaits only when it would block.
 
@@ -79,6 +82,57 @@ class FloorChannel<T> {
   }
 }
 
+/**
+ * The same floor, except that a receive hands over Go's `v, ok` pair as a
+ * fresh `{ value, ok }` object, as Channel.recv() must (RecvResult): the
+ * one-promise-per-operation floor of an API that reports `ok`. Resolving a
+ * promise with an object costs more than with a number (allocation, and the
+ * `then` lookup of the promise resolution procedure).
+ */
+class FloorOkChannel<T> {
+  readonly #cap: number;
+  #buf: T[] = [];
+  #head = 0;
+  #senders: { value: T; resolve: () => void }[] = [];
+  #receivers: ((r: { value: T; ok: boolean }) => void)[] = [];
+  constructor(cap: number) {
+    this.#cap = cap;
+  }
+  send(value: T): Promise<void> {
+    const r = this.#receivers.shift();
+    if (r !== undefined) {
+      r({ value, ok: true });
+      return Promise.resolve();
+    }
+    if (this.#buf.length - this.#head < this.#cap) {
+      this.#buf.push(value);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#senders.push({ value, resolve }));
+  }
+  recv(): Promise<{ value: T; ok: boolean }> {
+    if (this.#buf.length > this.#head) {
+      const v = this.#buf[this.#head++] as T;
+      if (this.#head > 1024) {
+        this.#buf = this.#buf.slice(this.#head);
+        this.#head = 0;
+      }
+      const s = this.#senders.shift();
+      if (s !== undefined) {
+        this.#buf.push(s.value);
+        s.resolve();
+      }
+      return Promise.resolve({ value: v, ok: true });
+    }
+    const s = this.#senders.shift();
+    if (s !== undefined) {
+      s.resolve();
+      return Promise.resolve({ value: s.value, ok: true });
+    }
+    return new Promise((resolve) => this.#receivers.push(resolve));
+  }
+}
+
 /** What a scenario needs from an implementation. */
 interface Impl {
   send(v: number): Promise<unknown> | unknown;
@@ -90,6 +144,10 @@ type Make = (capacity: number) => Impl;
 const impls: Record<string, Make | undefined> = {
   'floor (1 promise/op)': (cap) => {
     const ch = new FloorChannel<number>(cap);
+    return { send: (v) => ch.send(v), recv: () => ch.recv() };
+  },
+  'floor {value, ok}': (cap) => {
+    const ch = new FloorOkChannel<number>(cap);
     return { send: (v) => ch.send(v), recv: () => ch.recv() };
   },
   threadline: (cap) => {
@@ -306,19 +364,30 @@ async function rounds(
   });
 }
 
+/**
+ * ratio is the median over the rounds of row / base measured in the same
+ * round: on a shared machine a load change then moves both sides alike.
+ */
+function ratio(row: Row, base: Row | undefined): string {
+  if (base === undefined || base.perRound.length !== row.perRound.length) return '';
+  return median(row.perRound.map((v, i) => v / (base.perRound[i] as number))).toFixed(2);
+}
+
 function printTable(rows: Row[]): void {
   const table = rows.map((row) => {
     const same = rows.filter((r) => r.scenario === row.scenario);
-    const floor = same.find((r) => r.impl.startsWith('floor'));
+    const floor = same.find((r) => r.impl === 'floor (1 promise/op)');
+    const floorOk = same.find((r) => r.impl === 'floor {value, ok}');
     const ac = same.find((r) => r.impl === 'async-channel');
     const tc = same.find((r) => r.impl === 'ts-chan');
     return {
       scenario: row.scenario,
       impl: row.impl,
       'ns/msg': Math.round(row.nsPerMsg),
-      '× floor': floor ? (row.nsPerMsg / floor.nsPerMsg).toFixed(2) : '',
-      '× async-channel': ac ? (row.nsPerMsg / ac.nsPerMsg).toFixed(2) : '',
-      '× ts-chan': tc ? (row.nsPerMsg / tc.nsPerMsg).toFixed(2) : '',
+      '× floor': ratio(row, floor),
+      '× floor{v,ok}': ratio(row, floorOk),
+      '× async-channel': ratio(row, ac),
+      '× ts-chan': ratio(row, tc),
       rounds: row.perRound.map((v) => Math.round(v)).join(' '),
     };
   });

@@ -35,22 +35,21 @@ export interface SelectOwner {
   fail(w: CaseWaiter, error: unknown): void;
 }
 
-let capturedResolve: (value: never) => void;
-let capturedReject: (reason: unknown) => void;
-function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-
-/** newPromise creates a promise and leaves its resolving functions in `out`. */
+/**
+ * armPromise creates a promise and leaves its resolving functions in `out`.
+ * The executor is a fresh arrow function on purpose: TurboFan inlines it into
+ * the Promise constructor. One shared executor that handed the functions over
+ * through module-level variables (no closure allocated) measured 10-20% slower
+ * per message (unbuffered producer→consumer and ping-pong, 1M messages).
+ */
 export function armPromise<V>(out: {
   resolve: (value: never) => void;
   reject: (e: unknown) => void;
 }): Promise<V> {
-  const promise = new Promise<V>(capture);
-  out.resolve = capturedResolve;
-  out.reject = capturedReject;
-  return promise;
+  return new Promise<V>((resolve, reject) => {
+    out.resolve = resolve as (value: never) => void;
+    out.reject = reject;
+  });
 }
 
 /**
@@ -90,14 +89,25 @@ export class Parked {
  * const w = new Waiter(K_RECV, undefined, signal);
  * const promise = armPromise(w);
  */
-export class Waiter extends Parked {
+export class Waiter implements Parked {
+  declare prev: Parked | undefined;
+  declare next: Parked | undefined;
+  declare queue: WaitQueue | undefined;
+  declare readonly kind: number;
+  declare value: unknown;
   declare resolve: (value: never) => void;
   declare reject: (reason: unknown) => void;
   /** Set while this waiter listens for an abort. */
   declare signal: AbortSignal | undefined;
 
+  // Parked's fields spelled out instead of `extends Parked`: one constructor,
+  // no super() call, on the allocation every parked send/recv makes.
   constructor(kind: number, value: unknown, signal: AbortSignal | undefined) {
-    super(kind, value);
+    this.prev = undefined;
+    this.next = undefined;
+    this.queue = undefined;
+    this.kind = kind;
+    this.value = value;
     this.resolve = noop;
     this.reject = noop;
     this.signal = signal;
