@@ -1,7 +1,9 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   allocState,
+  decodeSpan,
+  encodeSpan,
   findUncloneable,
   formatBaggage,
   formatTraceparent,
@@ -10,8 +12,94 @@ import {
   parseTraceparent,
   randomId,
   startOffset,
+  type WireSpan,
   WORD_CURRENT,
 } from '../dist/src/wire.js';
+
+const hex = (n: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n });
+const hrTime = fc.tuple(fc.nat(), fc.integer({ min: 0, max: 999_999_999 }));
+// Every AttributeValue type: primitives and homogeneous arrays, whose elements may be null/undefined.
+const attributeValue = fc.oneof(
+  fc.string(),
+  fc.double(),
+  fc.integer(),
+  fc.boolean(),
+  fc.array(fc.oneof(fc.string(), fc.constant(null), fc.constant(undefined))),
+  fc.array(fc.oneof(fc.double(), fc.constant(null), fc.constant(undefined))),
+  fc.array(fc.oneof(fc.boolean(), fc.constant(null), fc.constant(undefined))),
+);
+const attributes = fc.dictionary(fc.string(), attributeValue, { noNullPrototype: true });
+const event = fc.record(
+  { name: fc.string(), time: hrTime, attributes },
+  { requiredKeys: ['name', 'time'], noNullPrototype: true },
+);
+const link = fc.record(
+  { traceId: hex(32), spanId: hex(16), traceFlags: fc.integer({ min: 0, max: 255 }), attributes },
+  { requiredKeys: ['traceId', 'spanId', 'traceFlags'], noNullPrototype: true },
+);
+const wireSpan: fc.Arbitrary<WireSpan> = fc.record(
+  {
+    name: fc.string(),
+    kind: fc.integer({ min: 0, max: 4 }),
+    traceId: hex(32),
+    spanId: hex(16),
+    traceFlags: fc.integer({ min: 0, max: 255 }),
+    traceState: fc.string(),
+    parentSpanId: hex(16),
+    parentRemote: fc.boolean(),
+    startTime: hrTime,
+    endTime: hrTime,
+    attributes,
+    events: fc.oneof(
+      fc.array(event, { maxLength: 0 }),
+      fc.array(event, { minLength: 1, maxLength: 3 }),
+    ),
+    links: fc.oneof(
+      fc.array(link, { maxLength: 0 }),
+      fc.array(link, { minLength: 1, maxLength: 3 }),
+    ),
+    status: fc.record(
+      { code: fc.integer({ min: 0, max: 2 }), message: fc.string() },
+      { requiredKeys: ['code'], noNullPrototype: true },
+    ),
+    scope: fc.record(
+      { name: fc.string(), version: fc.string() },
+      { requiredKeys: ['name'], noNullPrototype: true },
+    ),
+    droppedAttributesCount: fc.nat(),
+    droppedEventsCount: fc.nat(),
+  },
+  {
+    requiredKeys: [
+      'name',
+      'kind',
+      'traceId',
+      'spanId',
+      'traceFlags',
+      'startTime',
+      'endTime',
+      'attributes',
+      'events',
+      'links',
+      'status',
+      'scope',
+      'droppedAttributesCount',
+      'droppedEventsCount',
+    ],
+    noNullPrototype: true,
+  },
+);
+
+/**
+ * The codec's one intentional normalisation: `parentRemote` travels as 1/0, and
+ * decodeSpan only sets it when true, so `parentRemote: false` comes back absent.
+ */
+function normalised(s: WireSpan): WireSpan {
+  if (s.parentRemote !== false) return s;
+  const { parentRemote: _, ...rest } = s;
+  return rest;
+}
 
 describe('wire', () => {
   describe('formatTraceparent() / parseTraceparent()', () => {
@@ -63,10 +151,95 @@ describe('wire', () => {
     });
   });
 
+  describe('encodeSpan() / decodeSpan()', () => {
+    it('round-trips any span record, optional fields present or absent', () =>
+      fc.assert(
+        fc.property(wireSpan, (s) => {
+          expect(decodeSpan(encodeSpan(s))).toStrictEqual(normalised(s));
+        }),
+        { numRuns: 300 },
+      ));
+
+    it('round-trips through structuredClone of the encoded form', () =>
+      fc.assert(
+        fc.property(wireSpan, (s) => {
+          expect(decodeSpan(structuredClone(encodeSpan(s)))).toStrictEqual(normalised(s));
+        }),
+        { numRuns: 300 },
+      ));
+
+    it('brings parentRemote: false back absent, and keeps empty events and links empty', () => {
+      const s: WireSpan = {
+        name: 'n',
+        kind: 0,
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: '00f067aa0ba902b7',
+        traceFlags: 1,
+        parentSpanId: '00f067aa0ba902b8',
+        parentRemote: false,
+        startTime: [1, 2],
+        endTime: [3, 4],
+        attributes: {},
+        events: [],
+        links: [],
+        status: { code: 0 },
+        scope: { name: 'x' },
+        droppedAttributesCount: 0,
+        droppedEventsCount: 0,
+      };
+      const back = decodeSpan(structuredClone(encodeSpan(s)));
+      expect('parentRemote' in back).toBe(false);
+      expect(back.events).toEqual([]);
+      expect(back.links).toEqual([]);
+      expect(decodeSpan(encodeSpan({ ...s, parentRemote: true })).parentRemote).toBe(true);
+    });
+  });
+
   describe('randomId()', () => {
     it('returns lowercase hex of the requested size', () => {
       expect(randomId(16)).toMatch(/^[0-9a-f]{32}$/);
       expect(randomId(8)).toMatch(/^[0-9a-f]{16}$/);
+    });
+
+    it('returns distinct, well-formed, non-zero trace and span ids over many draws', () => {
+      for (const [bytes, re] of [
+        [16, /^[0-9a-f]{32}$/],
+        [8, /^[0-9a-f]{16}$/],
+        [6, /^[0-9a-f]{12}$/],
+      ] as const) {
+        const seen = new Set<string>();
+        for (let i = 0; i < 5_000; i++) {
+          const id = randomId(bytes);
+          expect(id).toMatch(re);
+          expect(id).not.toMatch(/^0+$/);
+          seen.add(id);
+        }
+        expect(seen.size).toBe(5_000);
+      }
+    });
+
+    it('draws again instead of returning an all-zero id', () => {
+      const random = vi.spyOn(Math, 'random');
+      try {
+        for (const [bytes, re] of [
+          [16, /^[0-9a-f]{32}$/],
+          [8, /^[0-9a-f]{16}$/],
+          [6, /^[0-9a-f]{12}$/],
+        ] as const) {
+          // Zeros for at least one whole draw (one hex digit per call at most),
+          // then Math.random's own values.
+          const zeros = bytes * 2;
+          random.mockReset();
+          for (let i = 0; i < zeros; i++) random.mockReturnValueOnce(0);
+          random.mockImplementation(() => 0.5);
+          const id = randomId(bytes);
+          expect(random.mock.calls.length).toBeGreaterThan(zeros); // it drew again
+          expect(id).toMatch(re);
+          expect(id).not.toMatch(/^0+$/);
+        }
+      } finally {
+        random.mockRestore();
+      }
     });
   });
 

@@ -154,6 +154,59 @@ describe('worker spans', () => {
     expect(task.status.code).toBe(2);
   });
 
+  describe('a worker that has recorded a sampled task', () => {
+    // Untraced = no SDK registered on main (go() then sends no caller context):
+    // the SDK is unregistered around the untraced call and registered again after.
+    async function untraced<T>(s: Setup, fn: () => Promise<T>): Promise<T> {
+      trace.disable();
+      try {
+        return await fn();
+      } finally {
+        trace.setGlobalTracerProvider(s.provider);
+      }
+    }
+
+    it('runs a following untraced task with its AsyncLocalStorage suspended', async () => {
+      const s = setUp('wrapper');
+      const first = await s.inSpan(() => go(t.captureContext, [], { pool: s.pool }));
+      expect(first.ok).toBe(true);
+      expect(first.value).toBe(first.spanId); // the traced task saw its own span
+      const r = await untraced(s, () => go(t.contextSeen, [], { pool: s.pool }));
+      expect(r.threadId).toBe(first.threadId);
+      expect(r.traceId).toBe('');
+      // capturedSpanId: a function bound to the first task's async context sees
+      // no span, so the storage is disabled, not merely empty at this point.
+      expect(r.value).toEqual({ noActiveSpan: true, rootContext: true, capturedSpanId: '' });
+    });
+
+    it('still runs a traced task after an untraced one under its own span, its user spans under the caller', async () => {
+      const s = setUp('wrapper');
+      const first = await s.inSpan(() => go(t.withSpans, [1], { pool: s.pool }));
+      const between = await untraced(s, () => go(t.contextSeen, [], { pool: s.pool }));
+      expect(between.ok).toBe(true);
+      expect(between.traceId).toBe(''); // it ran without caller context: suspend() ran
+      s.exporter.reset();
+      const { own, r, caller } = await s.inSpan(async (span) => ({
+        own: await go(t.captureContext, [], { pool: s.pool }),
+        r: await go(t.withSpans, [2], { pool: s.pool, source: 'spans/after' }),
+        caller: span.spanContext(),
+      }));
+      expect(new Set([first.threadId, between.threadId, own.threadId, r.threadId]).size).toBe(1);
+      expect(own.value).toBe(own.spanId);
+      expect(own.spanId).toMatch(/^[0-9a-f]{16}$/);
+      expect(r.value).toBe(caller.traceId);
+      const spans = s.exporter.getFinishedSpans();
+      const task = named(spans, 'spans/after');
+      expect(task.spanContext().spanId).toBe(r.spanId);
+      expect(task.parentSpanContext?.spanId).toBe(caller.spanId);
+      for (const name of ['child-0', 'child-1']) {
+        const child = named(spans, name);
+        expect(child.spanContext().traceId).toBe(caller.traceId);
+        expect(child.parentSpanContext?.spanId).toBe(r.spanId);
+      }
+    });
+  });
+
   it('works with no SDK registered: empty ids, nothing installed in the worker', async () => {
     const pool = createPool({ maxThreads: 1 });
     teardown = () => pool.close();
