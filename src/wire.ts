@@ -19,7 +19,8 @@
 //                     RUNNING → EXITED (worker, from its process 'exit' event: a timeout must
 //                     not race a process.exit() whose thread is still shutting down)
 //   float64 at startOffset(n) + 8i   epoch ms at which task i started (worker, before RUNNING)
-// One-task state buffers are recycled by main once their call is over.
+// One-task state buffers are recycled by main once their call is over; most
+// one-task calls use a slot of the pool's slab instead (see "One-task calls").
 // Invariant: each task's state leaves QUEUED exactly once, so a task either runs
 // once or never (exactly-once execution); main settles each task exactly once,
 // whichever of the response, the abort and the worker's death it sees first.
@@ -68,6 +69,29 @@ export function startOffset(n: number): number {
 export function allocState(n: number): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(startOffset(n) + 8 * n);
   new Int32Array(sab, 0, 2)[WORD_CURRENT] = -1;
+  return sab;
+}
+
+// ── One-task calls: slots of the pool's slab ───────────────────────────────
+// A pool hands its workers one SharedArrayBuffer, the slab, in piscina's
+// workerData; a one-task call names a slot of it (`[id, slot, ...task]`, slot a
+// number) instead of carrying its own buffer and the batch tag (smaller call:
+// cheaper to clone both ways). A slot has the layout of a one-task state buffer
+// (`SLOT_BYTES` each); main owns a slot from dispatch until the call returned or
+// its worker died, so no two calls share a slot at the same time.
+
+/** Bytes per slot of a pool's slab: the state buffer of a one-task call. */
+export const SLOT_BYTES = startOffset(1) + 8;
+
+/**
+ * allocSlab makes a pool's slab of `slots` one-task state buffers (all QUEUED).
+ *
+ * @example
+ * const slab = allocSlab(4); new Int32Array(slab, 2 * SLOT_BYTES, HEADER_WORDS + 1);
+ */
+export function allocSlab(slots: number): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(SLOT_BYTES * slots);
+  for (let i = 0; i < slots; i++) new Int32Array(sab, i * SLOT_BYTES, 2)[WORD_CURRENT] = -1;
   return sab;
 }
 
@@ -141,7 +165,7 @@ export interface TaskResponse {
 /** Fields per task in an encoded call. */
 const TASK_FIELDS = 6;
 
-/** An encoded Call: `[id, tag, state, ...TASK_FIELDS per task]`. */
+/** An encoded Call: `[id, tag, state, ...TASK_FIELDS per task]`, or `[id, slot, ...TASK_FIELDS]` for a slab slot. */
 export type WireCall = unknown[];
 /** An encoded TaskResponse. */
 export type WireResponse = unknown[];

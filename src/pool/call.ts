@@ -14,6 +14,8 @@
 //   `pending` counts the call's jobs not settled; a call's timer exists only
 //     while the call has not returned and some pending job has a timeoutMs.
 //   Responses, even of jobs already settled, deliver their spans.
+//   A slab slot belongs to one call from its construction to its release()
+//     (after the call returned or its worker died); release() runs once.
 
 import type { ErrorKind } from '../observe/error-kind.js';
 import { KindError } from '../observe/kind-error.js';
@@ -21,6 +23,7 @@ import { deliverWorkerSpans } from '../observe/span-processor.js';
 import {
   ABORTED_CANCEL,
   ABORTED_TIMEOUT,
+  allocSlab,
   allocState,
   CANCELED,
   decodeSpan,
@@ -30,6 +33,7 @@ import {
   RESPONSE_ELAPSED,
   RESPONSE_SPANS,
   RUNNING,
+  SLOT_BYTES,
   startOffset,
   type WireCall,
   type WireResponse,
@@ -43,6 +47,52 @@ import type { Pool } from './pool.js';
 /** Spare state buffers of one-task calls (allocating one costs ~2 µs, its views ~1 µs). */
 const singles: { buffer: SharedArrayBuffer; state: Int32Array; starts: Float64Array }[] = [];
 const MAX_SPARE = 64;
+
+/**
+ * Slab: a pool's one-task state slots (src/wire.ts "One-task calls"), shared
+ * with its workers through workerData, and the free list of them. A slot is
+ * taken by a one-task CallRecord and given back by its release(). Internal.
+ *
+ * @example
+ * const slab = new Slab(4); const slot = slab.take(); slab.give(slot);
+ */
+export class Slab {
+  readonly buffer: SharedArrayBuffer;
+  readonly #free: number[] = [];
+  readonly #states: Int32Array[] = [];
+  readonly #starts: Float64Array[] = [];
+
+  constructor(slots: number) {
+    this.buffer = allocSlab(slots);
+    for (let i = slots - 1; i >= 0; i--) {
+      this.#free.push(i);
+      this.#states[i] = new Int32Array(this.buffer, i * SLOT_BYTES, HEADER_WORDS + 1);
+      this.#starts[i] = new Float64Array(this.buffer, i * SLOT_BYTES + startOffset(1), 1);
+    }
+  }
+
+  /** A free slot, or -1 when all are in use. */
+  take(): number {
+    return this.#free.pop() ?? -1;
+  }
+
+  state(slot: number): Int32Array {
+    return this.#states[slot] as Int32Array;
+  }
+
+  starts(slot: number): Float64Array {
+    return this.#starts[slot] as Float64Array;
+  }
+
+  /** Gives back a slot no thread writes to any more, reset to QUEUED. */
+  give(slot: number): void {
+    const state = this.#states[slot] as Int32Array;
+    state[WORD_THREAD] = 0;
+    state[WORD_CURRENT] = -1;
+    state[HEADER_WORDS] = QUEUED;
+    this.#free.push(slot);
+  }
+}
 
 /** How long a timed-out or aborted task may keep running before its thread is terminated. */
 export const GRACE_MS = 100;
@@ -83,23 +133,38 @@ export class CallRecord {
   pending: number;
   isReturned = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The slab slot of a one-task call, -1 when the call carries its own state buffer. */
+  #slot = -1;
+  #slab: Slab | undefined;
+  #released = false;
 
-  constructor(id: number, tag: string, jobs: Job[]) {
+  constructor(id: number, tag: string, jobs: Job[], slab?: Slab) {
     const n = jobs.length;
-    const reused = n === 1 ? singles.pop() : undefined;
-    const state = reused?.buffer ?? allocState(n);
     this.id = id;
     this.jobs = jobs;
     this.pending = n;
-    // The encoded Call (src/wire.ts encodeCall), written straight from the jobs.
-    const call: unknown[] = [id, tag, state];
-    for (let i = 0; i < n; i++) {
-      const j = jobs[i] as Job;
-      call.push(j.url, j.name, j.args, j.source, j.attempt, j.trace);
+    const slot = n === 1 && slab !== undefined ? slab.take() : -1;
+    if (slot >= 0) {
+      // A one-task call naming its slab slot (src/wire.ts "One-task calls").
+      const j = jobs[0] as Job;
+      this.#slot = slot;
+      this.#slab = slab;
+      this.call = [id, slot, j.url, j.name, j.args, j.source, j.attempt, j.trace];
+      this.#state = (slab as Slab).state(slot);
+      this.#starts = (slab as Slab).starts(slot);
+    } else {
+      const reused = n === 1 ? singles.pop() : undefined;
+      const state = reused?.buffer ?? allocState(n);
+      // The encoded Call (src/wire.ts encodeCall), written straight from the jobs.
+      const call: unknown[] = [id, tag, state];
+      for (let i = 0; i < n; i++) {
+        const j = jobs[i] as Job;
+        call.push(j.url, j.name, j.args, j.source, j.attempt, j.trace);
+      }
+      this.call = call;
+      this.#state = reused?.state ?? new Int32Array(state, 0, HEADER_WORDS + n);
+      this.#starts = reused?.starts ?? new Float64Array(state, startOffset(n), n);
     }
-    this.call = call;
-    this.#state = reused?.state ?? new Int32Array(state, 0, HEADER_WORDS + n);
-    this.#starts = reused?.starts ?? new Float64Array(state, startOffset(n), n);
     for (let i = 0; i < n; i++) {
       const job = jobs[i] as Job;
       job.call = this;
@@ -129,9 +194,19 @@ export class CallRecord {
   }
 
   respond(index: number, response: WireResponse, pool: Pool): void {
-    const spans = response[RESPONSE_SPANS] as EncodedSpan[] | undefined;
-    if (spans !== undefined) deliverWorkerSpans(spans.map(decodeSpan));
     const job = this.jobs[index];
+    const spans = response[RESPONSE_SPANS] as EncodedSpan[] | undefined;
+    if (spans !== undefined) {
+      // The worker posts a task's response before it marks the task DONE, so
+      // main's timeout or abort can still win in between: main then settled the
+      // job and recorded its task span itself, with the same id. Drop the
+      // worker's copy (its user spans still go through).
+      const abandonedId = job?.done === true ? job.trace?.spanId : undefined;
+      const decoded = spans.map(decodeSpan);
+      deliverWorkerSpans(
+        abandonedId === undefined ? decoded : decoded.filter((s) => s.spanId !== abandonedId),
+      );
+    }
     if (job !== undefined) this.settle(job, response, pool);
   }
 
@@ -293,6 +368,12 @@ export class CallRecord {
    * returned or its worker died: no thread writes to it any more). Internal.
    */
   release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#slot >= 0) {
+      (this.#slab as Slab).give(this.#slot);
+      return;
+    }
     if (this.jobs.length !== 1 || singles.length >= MAX_SPARE) return;
     const state = this.#state;
     state[WORD_THREAD] = 0;

@@ -32,7 +32,7 @@ import {
   type WorkerExitReason,
 } from '../observe/metrics.js';
 import type { WireResponse, WireResult } from '../wire.js';
-import { CallRecord, notStarted } from './call.js';
+import { CallRecord, notStarted, Slab } from './call.js';
 import { abortError, type Job } from './job.js';
 import { checkOptions, type PoolOptions } from './pool-options.js';
 import { subscribe } from './signals.js';
@@ -62,6 +62,8 @@ export class Pool implements PoolSource, AsyncDisposable {
   readonly #maxQueue: number;
   readonly #maxCalls: number;
   readonly #tag: string;
+  /** One-task calls' state slots, shared with the workers (workerData). */
+  readonly #slab: Slab;
   #queue: (Job | undefined)[] = [];
   #head = 0;
   #queued = 0; // live jobs in #queue
@@ -94,6 +96,7 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.#maxCalls = this.#maxThreads * 2;
     this.#tag = `tl${process.pid}.${++tagCount}`;
+    this.#slab = new Slab(this.#maxCalls);
     this.#piscina = new Piscina({
       filename: ENTRY,
       minThreads,
@@ -102,6 +105,7 @@ export class Pool implements PoolSource, AsyncDisposable {
       resourceLimits: options.resourceLimits,
       execArgv: options.execArgv,
       env: options.env,
+      workerData: { threadlineSlab: this.#slab.buffer },
       name: 'default',
     } as ConstructorParameters<typeof Piscina>[0]);
     this.#piscina.on('message', (m: unknown) => this.#onMessage(m));
@@ -216,7 +220,7 @@ export class Pool implements PoolSource, AsyncDisposable {
   }
 
   #dispatch(jobs: Job[]): void {
-    const rec = new CallRecord(++this.#nextCall, this.#tag, jobs);
+    const rec = new CallRecord(++this.#nextCall, this.#tag, jobs, this.#slab);
     let transferList: unknown[] | undefined;
     for (let i = 0; i < jobs.length; i++) {
       const list = (jobs[i] as Job).transferList;

@@ -8,13 +8,15 @@
 // was queued is skipped and no task runs twice. A call of one task returns its
 // response as piscina's result; a batch posts each response on parentPort as
 // soon as the task settles, so a crash later in the batch loses none of them.
+// A one-task call usually names a slot of the pool's slab (workerData) for its
+// state words instead of carrying a buffer (src/wire.ts "One-task calls").
 //
 // Invariants:
 //   Word WORD_CURRENT names the running task's index, -1 between tasks; main
 //     reads it to find the task a dying or timed-out worker was running.
 //   The response of a task is posted before its state word moves to DONE.
 
-import { parentPort, type TransferListItem, threadId } from 'node:worker_threads';
+import { parentPort, type TransferListItem, threadId, workerData } from 'node:worker_threads';
 import { KindError } from '../observe/kind-error.js';
 import {
   DONE,
@@ -26,6 +28,7 @@ import {
   RESPONSE_TYPE,
   RESPONSE_VALUE,
   RUNNING,
+  SLOT_BYTES,
   serializeError,
   startOffset,
   type WireCall,
@@ -64,6 +67,15 @@ async function loadMove(): Promise<Move> {
 /** Fields per task in an encoded call (src/wire.ts encodeCall), after its 3 header fields. */
 const TASK_FIELDS = 6;
 const CALL_HEADER = 3;
+/** Header fields of a one-task call naming a slab slot: `[id, slot]`. */
+const SLOT_HEADER = 2;
+
+// The pool's slab of one-task state slots (src/wire.ts "One-task calls") and
+// this thread's views of its slots, made on first use.
+const slab = (workerData as { threadlineSlab?: SharedArrayBuffer } | null | undefined)
+  ?.threadlineSlab;
+const slotStates: Int32Array[] = [];
+const slotStarts: Float64Array[] = [];
 
 /**
  * Runs one piscina call: one task (returns its WireResponse) or a batch (posts
@@ -75,18 +87,41 @@ const CALL_HEADER = 3;
  * // piscina calls it; see src/pool/pool.ts
  */
 export default function run(wire: WireCall): unknown {
+  const slot = wire[1];
+  if (typeof slot === 'number') return runSlot(wire, slot);
   const n = (wire.length - CALL_HEADER) / TASK_FIELDS;
   const sab = wire[2] as SharedArrayBuffer;
   const state = new Int32Array(sab, 0, HEADER_WORDS + n);
   const starts = new Float64Array(sab, startOffset(n), n);
   Atomics.store(state, WORD_THREAD, threadId);
   if (n === 1) {
-    const out = runOne(wire, state, starts, 0);
+    const out = runOne(wire, CALL_HEADER, state, starts, 0);
     if (out === undefined) return undefined;
     if (isPromise(out)) return out.then((o) => single(o, state));
     return single(out, state);
   }
   return runBatch(wire, state, starts, n);
+}
+
+/** A one-task call whose state words are slot `slot` of the pool's slab. */
+function runSlot(wire: WireCall, slot: number): unknown {
+  let state = slotStates[slot];
+  let starts = slotStarts[slot];
+  if (state === undefined || starts === undefined) {
+    if (slab === undefined) {
+      throw new Error('threadline: internal: a slot call reached a worker without a slab');
+    }
+    state = new Int32Array(slab, slot * SLOT_BYTES, HEADER_WORDS + 1);
+    starts = new Float64Array(slab, slot * SLOT_BYTES + startOffset(1), 1);
+    slotStates[slot] = state;
+    slotStarts[slot] = starts;
+  }
+  Atomics.store(state, WORD_THREAD, threadId);
+  const out = runOne(wire, SLOT_HEADER, state, starts, 0);
+  if (out === undefined) return undefined;
+  const s = state;
+  if (isPromise(out)) return out.then((o) => single(o, s));
+  return single(out, s);
 }
 
 function single(out: RunOutput | undefined, state: Int32Array): unknown {
@@ -109,7 +144,7 @@ async function runBatch(
   const id = wire[0] as number;
   let ran = 0;
   for (let i = 0; i < n; i++) {
-    let out = runOne(wire, state, starts, i);
+    let out = runOne(wire, CALL_HEADER, state, starts, i);
     if (out === undefined) continue;
     if (isPromise(out)) out = await out;
     if (out === undefined) continue;
@@ -124,6 +159,7 @@ async function runBatch(
 /** Claims task `i` and runs it; undefined when main canceled it first. */
 function runOne(
   wire: WireCall,
+  header: number,
   state: Int32Array,
   starts: Float64Array,
   i: number,
@@ -136,7 +172,7 @@ function runOne(
   runningWord = word;
   const current = new CurrentTask(state, i);
   setCurrentTask(current);
-  const at = CALL_HEADER + i * TASK_FIELDS;
+  const at = header + i * TASK_FIELDS;
   let out: RunOutput | Promise<RunOutput>;
   try {
     out = runTask(
