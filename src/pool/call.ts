@@ -235,22 +235,7 @@ export class CallRecord {
     const to = kind === 'Timeout' ? ABORTED_TIMEOUT : ABORTED_CANCEL;
     if (Atomics.compareExchange(this.#state, word, RUNNING, to) !== RUNNING) return; // DONE: keep its result
     const tid = this.threadId;
-    const start = this.#starts[i] as number;
-    const now = performance.timeOrigin + performance.now();
-    this.settle(
-      job,
-      {
-        failure: {
-          error,
-          kind,
-          startTime: start,
-          endTime: now,
-          elapsedMs: Math.max(0, now - start),
-          threadId: tid,
-        },
-      },
-      pool,
-    );
+    this.#failRunning(job, error, kind, pool);
     const grace = setTimeout(() => {
       if (
         Atomics.load(this.#state, word) === to &&
@@ -261,6 +246,26 @@ export class CallRecord {
       }
     }, GRACE_MS);
     grace.unref();
+  }
+
+  /** Settles a job that was running on this call's thread, as failed now. */
+  #failRunning(job: Job, error: KindError, kind: ErrorKind, pool: Pool): void {
+    const start = this.#starts[job.index] as number;
+    const now = performance.timeOrigin + performance.now();
+    this.settle(
+      job,
+      {
+        failure: {
+          error,
+          kind,
+          startTime: start,
+          endTime: now,
+          elapsedMs: Math.max(0, now - start),
+          threadId: this.threadId,
+        },
+      },
+      pool,
+    );
   }
 
   armTimeouts(pool: Pool): void {
@@ -332,22 +337,7 @@ export class CallRecord {
         `threadline: worker ${tid} ${what} while running task "${job.name}": ${message}`,
         { cause: err },
       );
-      const start = this.#starts[job.index] as number;
-      const now = performance.timeOrigin + performance.now();
-      this.settle(
-        job,
-        {
-          failure: {
-            error,
-            kind,
-            startTime: start,
-            endTime: now,
-            elapsedMs: Math.max(0, now - start),
-            threadId: tid,
-          },
-        },
-        pool,
-      );
+      this.#failRunning(job, error, kind, pool);
     }
     if (again.length > 0) requeue(again);
   }
