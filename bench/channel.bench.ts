@@ -1,12 +1,15 @@
 // Channel benchmarks (tinybench): threadline's Channel and select against the
 // floors and the other channel libraries, all in the same run.
 //
-//   npx tsx bench/channel.bench.ts           # full run: 1M messages per iteration
-//   npx tsx bench/channel.bench.ts --quick   # 100k messages, fewer iterations
+//   npx tsx bench/channel.bench.ts           # full run: 1M messages per iteration, 10 rounds
+//   npx tsx bench/channel.bench.ts --quick   # 100k messages, 3 rounds
 //
 // Units: ns per message (one value moved from a sender to a receiver; a
-// ping-pong round trip moves two). The full run makes 3 rounds, each running
-// every task in turn, and reports each task's median over the rounds;
+// ping-pong round trip moves two). The full run makes 10 rounds; a round runs
+// every task once (the first round also warms each up), the implementations of
+// a scenario back to back, in an order that rotates from round to round; each
+// task's figure is its median over the rounds. Each (scenario, implementation)
+// pair runs its own compiled copy of the scenario (see ownCopy).
 // ts-chan and effect move a tenth of the messages (they are ~10x slower). Every scenario runs twice: with no context
 // manager, then with OpenTelemetry's AsyncLocalStorageContextManager enabled and
 // active (every promise hop pays for async hooks). Ratios are only meaningful
@@ -35,7 +38,7 @@ import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from 'ts-chan';
 const quick = process.argv.includes('--quick');
 const N = quick ? 100_000 : 1_000_000;
 /** Rounds of every task in turn: a load change on a shared machine then hits all alike. */
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = quick ? 3 : 10;
 
 /** The one-promise-per-operation floor: a channel with nothing but the queueing. */
 class FloorChannel<T> {
@@ -169,7 +172,15 @@ const impls: Record<string, Make | undefined> = {
   },
 };
 
-async function producerConsumer(make: Make, cap: number, n: number): Promise<void> {
+/**
+ * What the scenarios may use. They reach it through a parameter, never through
+ * the module scope: each (scenario, implementation) pair runs its own compiled
+ * copy of the scenario (see ownCopy), and a copy sees no module bindings.
+ */
+const deps = { Channel, recv, select, Effect, Queue, TsChan, TsSelect, tsRecv };
+type Deps = typeof deps;
+
+async function producerConsumer(_: Deps, make: Make, cap: number, n: number): Promise<void> {
   const ch = make(cap);
   const producer = (async () => {
     for (let i = 0; i < n; i++) await ch.send(i);
@@ -178,8 +189,8 @@ async function producerConsumer(make: Make, cap: number, n: number): Promise<voi
   await producer;
 }
 
-async function producerConsumerTryFirst(cap: number, n: number): Promise<void> {
-  const ch = new Channel<number>(cap);
+async function producerConsumerTryFirst(d: Deps, _: Make, cap: number, n: number): Promise<void> {
+  const ch = new d.Channel<number>(cap);
   const producer = (async () => {
     for (let i = 0; i < n; i++) ch.trySend(i) || (await ch.send(i));
   })();
@@ -187,7 +198,7 @@ async function producerConsumerTryFirst(cap: number, n: number): Promise<void> {
   await producer;
 }
 
-async function pingPong(make: Make, n: number): Promise<void> {
+async function pingPong(_: Deps, make: Make, _cap: number, n: number): Promise<void> {
   const ping = make(0);
   const pong = make(0);
   const echo = (async () => {
@@ -200,9 +211,9 @@ async function pingPong(make: Make, n: number): Promise<void> {
   await echo;
 }
 
-async function pingPongTryFirst(n: number): Promise<void> {
-  const ping = new Channel<number>();
-  const pong = new Channel<number>();
+async function pingPongTryFirst(d: Deps, _: Make, _cap: number, n: number): Promise<void> {
+  const ping = new d.Channel<number>();
+  const pong = new d.Channel<number>();
   const echo = (async () => {
     for (let i = 0; i < n / 2; i++) {
       const r = ping.tryRecv() ?? (await ping.recv());
@@ -216,7 +227,8 @@ async function pingPongTryFirst(n: number): Promise<void> {
   await echo;
 }
 
-async function effectQueue(cap: number, n: number): Promise<void> {
+async function effectQueue(d: Deps, _: Make, cap: number, n: number): Promise<void> {
+  const { Effect, Queue } = d;
   await Effect.runPromise(
     Effect.gen(function* () {
       const q = yield* Queue.bounded<number>(cap);
@@ -232,27 +244,43 @@ async function effectQueue(cap: number, n: number): Promise<void> {
 }
 
 /** Four producers, each on its own unbuffered channel; one consumer selecting over the four. */
-async function selectFour(n: number): Promise<void> {
-  const chans = [0, 1, 2, 3].map(() => new Channel<number>());
+async function selectFour(d: Deps, _: Make, _cap: number, n: number): Promise<void> {
+  const chans = [0, 1, 2, 3].map(() => new d.Channel<number>());
   const producers = chans.map(async (ch) => {
     for (let i = 0; i < n / 4; i++) await ch.send(i);
   });
-  const cases = chans.map((ch) => recv(ch));
-  for (let i = 0; i < n; i++) await select(cases);
+  const cases = chans.map((ch) => d.recv(ch));
+  for (let i = 0; i < n; i++) await d.select(cases);
   await Promise.all(producers);
 }
 
-async function selectFourTsChan(n: number): Promise<void> {
-  const chans = [0, 1, 2, 3].map(() => new TsChan<number>());
+async function selectFourTsChan(d: Deps, _: Make, _cap: number, n: number): Promise<void> {
+  const chans = [0, 1, 2, 3].map(() => new d.TsChan<number>());
   const producers = chans.map(async (ch) => {
     for (let i = 0; i < n / 4; i++) await ch.send(i);
   });
-  const sel = new TsSelect(chans.map((ch) => tsRecv(ch)));
+  const sel = new d.TsSelect(chans.map((ch) => d.tsRecv(ch)));
   for (let i = 0; i < n; i++) {
     const idx = await sel.wait();
     sel.recv(sel.cases[idx] as never);
   }
   await Promise.all(producers);
+}
+
+type Scenario = (d: Deps, make: Make, cap: number, n: number) => Promise<void>;
+
+const AsyncFunction = (async () => {}).constructor as new (body: string) => Scenario;
+
+/**
+ * ownCopy compiles a fresh copy of `scenario` from its source. V8 keeps type
+ * feedback per function literal, so one scenario function shared by every
+ * implementation turns its `ch.send`/`ch.recv` call sites megamorphic and makes
+ * each implementation's speed depend on which ran before it; with one copy per
+ * implementation every call site stays monomorphic, as in an application that
+ * uses one channel library. (The copy sees no module bindings: hence Deps.)
+ */
+function ownCopy(scenario: Scenario): Scenario {
+  return new AsyncFunction(`return (${scenario.toString()}).apply(null, arguments)`);
 }
 
 interface Row {
@@ -272,40 +300,58 @@ interface Meta {
   messages: number;
 }
 
+/** `list` rotated left by `by` places: the order of the implementations in one round. */
+function rotate<T>(list: readonly T[], by: number): T[] {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
 function addScenarios(
   bench: Bench,
   label: string,
   wrap: (fn: () => Promise<void>) => () => Promise<void>,
+  copies: Map<string, Scenario>,
+  round: number,
 ): Map<string, Meta> {
   const names = new Map<string, Meta>();
-  const add = (scenario: string, impl: string, fn: (n: number) => Promise<void>) => {
+  const add = (scenario: string, impl: string, fn: Scenario, make: Make, cap: number) => {
     const name = `channel: ${scenario}${label} [${impl}]`;
     const messages = SLOW.has(impl) ? N / 10 : N;
     names.set(name, { scenario: scenario + label, impl, messages });
+    let copy = copies.get(name);
+    if (copy === undefined) copies.set(name, (copy = ownCopy(fn)));
+    const run = copy;
     bench.add(
       name,
-      wrap(() => fn(messages)),
+      wrap(() => run(deps, make, cap, messages)),
     );
+  };
+  const none: Make = () => {
+    throw new Error('unused');
   };
   for (const [scenario, cap] of [
     ['unbuffered producer→consumer', 0],
     ['buffered(128) producer→consumer', 128],
   ] as const) {
-    for (const [impl, make] of Object.entries(impls)) {
-      if (make === undefined) add(scenario, impl, (n) => producerConsumerTryFirst(cap, n));
+    for (const [impl, make] of rotate(Object.entries(impls), round)) {
+      if (make === undefined) add(scenario, impl, producerConsumerTryFirst, none, cap);
       else {
         const shown = impl + (impl === '@thi.ng/csp' && cap === 0 ? ' cap 1' : '');
-        add(scenario, shown, (n) => producerConsumer(make, cap, n));
+        add(scenario, shown, producerConsumer, make, cap);
       }
     }
-    if (cap > 0) add(scenario, 'effect Queue', (n) => effectQueue(cap, n));
+    if (cap > 0) add(scenario, 'effect Queue', effectQueue, none, cap);
   }
-  for (const [impl, make] of Object.entries(impls)) {
+  for (const [impl, make] of rotate(Object.entries(impls), round)) {
     if (impl === '@thi.ng/csp') continue; // no rendezvous channel
-    add('ping-pong', impl, make === undefined ? pingPongTryFirst : (n) => pingPong(make, n));
+    if (make === undefined) add('ping-pong', impl, pingPongTryFirst, none, 0);
+    else add('ping-pong', impl, pingPong, make, 0);
   }
-  add('select over 4 channels', 'threadline', selectFour);
-  add('select over 4 channels', 'ts-chan', selectFourTsChan);
+  const selects: [string, Scenario][] = [
+    ['threadline', selectFour],
+    ['ts-chan', selectFourTsChan],
+  ];
+  for (const [impl, fn] of rotate(selects, round)) add('select over 4 channels', impl, fn, none, 0);
   return names;
 }
 
@@ -339,22 +385,24 @@ async function rounds(
   wrap: (fn: () => Promise<void>) => () => Promise<void>,
 ): Promise<Row[]> {
   const samples = new Map<string, number[]>();
-  let names = new Map<string, Meta>();
+  const copies = new Map<string, Scenario>();
+  let names = new Map<string, Meta>(); // round 0's, in the order the table shows
   for (let round = 0; round < ROUNDS; round++) {
     const bench = new Bench({
       name: `channel${label} round ${round + 1}`,
-      iterations: quick ? 2 : 3,
+      iterations: 1,
       time: 0,
-      warmup: true,
+      warmup: round === 0,
       warmupIterations: 1,
       warmupTime: 0,
       // Each task starts from a collected heap: the garbage of the previous task
       // (ts-chan and effect leave plenty) is not billed to the next one.
       setup: () => fullGc(),
     });
-    names = addScenarios(bench, label, wrap);
+    const these = addScenarios(bench, label, wrap, copies, round);
+    if (round === 0) names = these;
     await bench.run();
-    collect(bench, names, samples);
+    collect(bench, these, samples);
   }
   return [...names].flatMap(([name, meta]) => {
     const list = samples.get(name);
