@@ -12,6 +12,17 @@
 // median over the runs, with min–max spread. Pools are warmed up and reused
 // across runs: thread start-up is not measured.
 //
+// Same threads: `piscina.run` is the piscina instance under threadline's pool
+// (same options, recordTiming off as threadline sets it), given the bench task
+// module as its `filename`, so both contenders run on the very same two
+// threads. On the 2-vCPU VMs we measure on, which threads a pool happens to get
+// moved sequential latency by up to 2x between two identical piscina pools in
+// one process; on shared threads the ratio is stable. Sequential latency
+// alternates the contenders task by task (one task of each in turn, the order
+// rotating), so a change in the VM's state hits all of them alike; a sample is
+// the mean over SEQ tasks. "piscina.run (own pool)" is a separate Piscina with
+// default options, as an application would create it.
+//
 // Not tinybench: a throughput sample is one batch of N tasks, and alternation
 // across runs matters more here than tinybench's per-task statistics.
 
@@ -22,6 +33,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { Piscina } from 'piscina';
 import { createPool, go, type Pool, threadlineSpanProcessor } from 'threadline';
+import { piscinaOf } from '../dist/src/pool/pool.js';
 import * as tasks from '../dist/test/fixtures/bench-tasks.js';
 
 const quick = process.argv.includes('--quick');
@@ -71,28 +83,45 @@ interface Contenders {
   threadline: Job;
   threadlineTimeout: Job;
   piscina: Job;
+  piscinaOwn: Job;
   piscinaSignal: Job;
   raw: Job;
 }
 
-function contenders(pool: Pool, piscina: Piscina, raw: RawPool): Contenders {
+const TASKS_FILE = new URL('../dist/test/fixtures/bench-tasks.js', import.meta.url).href;
+
+function contenders(pool: Pool, own: Piscina, raw: RawPool): Contenders {
   const handle = (n: number) => (n === 0 ? tasks.noop : tasks.small);
+  const shared = piscinaOf(pool as never); // the dist copy of the same class
   return {
     threadline: (n) => Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool })),
     threadlineTimeout: (n) =>
       Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool, timeoutMs: TIMEOUT_MS })),
-    piscina: (n) => piscina.run(n),
-    piscinaSignal: (n) => piscina.run(n, { signal: new AbortController().signal }),
+    piscina: (n) => shared.run(n, { filename: TASKS_FILE }),
+    piscinaOwn: (n) => own.run(n),
+    piscinaSignal: (n) =>
+      shared.run(n, { filename: TASKS_FILE, signal: new AbortController().signal }),
     raw: (n) => raw.run(n),
   };
 }
 
 // ── measurement ─────────────────────────────────────────────────────────────
 
-async function sequential(job: Job, n: number): Promise<number> {
-  const t0 = performance.now();
-  for (let i = 0; i < SEQ; i++) await job(n);
-  return ((performance.now() - t0) * 1000) / SEQ; // µs per task
+/**
+ * sequential runs SEQ rounds of one task of each contender in turn (the order
+ * rotating every round) and returns each contender's mean µs per task.
+ */
+async function sequential(jobs: Job[], n: number): Promise<number[]> {
+  const total = jobs.map(() => 0);
+  for (let i = 0; i < SEQ; i++) {
+    for (let k = 0; k < jobs.length; k++) {
+      const j = (i + k) % jobs.length;
+      const t0 = performance.now();
+      await (jobs[j] as Job)(n);
+      total[j] = (total[j] as number) + (performance.now() - t0);
+    }
+  }
+  return total.map((ms) => (ms * 1000) / SEQ);
 }
 
 async function throughput(job: Job, n: number): Promise<number> {
@@ -130,15 +159,23 @@ async function measure(
     samples: [],
     unit: mode === 'seq' ? 'µs/task' : 'tasks/s',
   }));
-  for (const [, job] of entries) await (mode === 'seq' ? sequential(job, n) : throughput(job, n)); // warm-up
-  for (let run = 0; run < RUNS; run++) {
-    // alternate the order every run
-    const order = entries.map((_, i) => (i + run) % entries.length);
-    for (const i of order) {
-      const [, job] = entries[i] as [string, Job];
+  const jobs = entries.map(([, job]) => job);
+  if (mode === 'seq') {
+    await sequential(jobs, n); // warm-up
+    for (let run = 0; run < RUNS; run++) {
       (global as { gc?: () => void }).gc?.();
-      const v = await (mode === 'seq' ? sequential(job, n) : throughput(job, n));
-      (mine[i] as Row).samples.push(v);
+      const us = await sequential(jobs, n);
+      for (let i = 0; i < us.length; i++) (mine[i] as Row).samples.push(us[i] as number);
+    }
+  } else {
+    for (const job of jobs) await throughput(job, n); // warm-up
+    for (let run = 0; run < RUNS; run++) {
+      // alternate the order every run
+      const order = entries.map((_, i) => (i + run) % entries.length);
+      for (const i of order) {
+        (global as { gc?: () => void }).gc?.();
+        (mine[i] as Row).samples.push(await throughput(jobs[i] as Job, n));
+      }
     }
   }
   rows.push(...mine);
@@ -156,11 +193,17 @@ function print(rows: Row[]): void {
   );
 }
 
-function ratio(rows: Row[], scenario: string, a: string, b: string): string {
+/**
+ * ratio is the median over the runs of a / b measured in the same run (the
+ * contenders alternate within a run): on a shared machine a load change then
+ * moves both sides alike. Throughput ratios compare tasks/s, latency ratios µs.
+ */
+function ratio(rows: Row[], scenario: string, a: string, b: string, scenarioB = scenario): string {
   const ra = rows.find((r) => r.scenario === scenario && r.contender === a);
-  const rb = rows.find((r) => r.scenario === scenario && r.contender === b);
-  if (ra === undefined || rb === undefined) return 'n/a';
-  return (median(ra.samples) / median(rb.samples)).toFixed(2);
+  const rb = rows.find((r) => r.scenario === scenarioB && r.contender === b);
+  if (ra === undefined || rb === undefined || ra.samples.length !== rb.samples.length) return 'n/a';
+  const per = ra.samples.map((v, i) => v / (rb.samples[i] as number));
+  return `${median(per).toFixed(2)} (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})`;
 }
 
 // ── main ────────────────────────────────────────────────────────────────────
@@ -171,11 +214,7 @@ async function main(): Promise<void> {
       `${THREADS} threads, ${RUNS} runs, N=${N} in flight, ${SEQ} sequential${quick ? ' (quick)' : ''}`,
   );
   const pool = createPool({ name: 'bench', minThreads: THREADS, maxThreads: THREADS });
-  const piscina = new Piscina({
-    filename: new URL('../dist/test/fixtures/bench-tasks.js', import.meta.url).href,
-    minThreads: THREADS,
-    maxThreads: THREADS,
-  });
+  const piscina = new Piscina({ filename: TASKS_FILE, minThreads: THREADS, maxThreads: THREADS });
   const raw = new RawPool(THREADS);
   const c = contenders(pool, piscina, raw);
   const rows: Row[] = [];
@@ -190,6 +229,7 @@ async function main(): Promise<void> {
       [
         ['threadline go()', c.threadline],
         ['piscina.run', c.piscina],
+        ['piscina.run (own pool)', c.piscinaOwn],
         ['raw postMessage', c.raw],
       ],
       'seq',
@@ -201,6 +241,7 @@ async function main(): Promise<void> {
       [
         ['threadline go()', c.threadline],
         ['piscina.run', c.piscina],
+        ['piscina.run (own pool)', c.piscinaOwn],
         ['raw postMessage', c.raw],
       ],
       'tput',
@@ -254,11 +295,15 @@ async function main(): Promise<void> {
   trace.disable();
   context.disable();
 
-  console.log('\nratios (same run):');
+  console.log('\nratios (same run; median over the runs of the ratio within a run, min–max):');
   const lines: [string, string][] = [
     [
       'no-op throughput, go / piscina',
       ratio(rows, 'no-op: throughput', 'threadline go()', 'piscina.run'),
+    ],
+    [
+      'no-op throughput, go / piscina (own pool)',
+      ratio(rows, 'no-op: throughput', 'threadline go()', 'piscina.run (own pool)'),
     ],
     [
       'no-op throughput, go / raw',
@@ -275,13 +320,13 @@ async function main(): Promise<void> {
     ],
     [
       'no-op throughput, go+timeoutMs / plain piscina',
-      (
-        median(rows.find((r) => r.contender === 'threadline go() + timeoutMs')?.samples ?? [0]) /
-        median(
-          rows.find((r) => r.scenario === 'no-op: throughput' && r.contender === 'piscina.run')
-            ?.samples ?? [1],
-        )
-      ).toFixed(2),
+      ratio(
+        rows,
+        'no-op: throughput, timeout on every task',
+        'threadline go() + timeoutMs',
+        'piscina.run',
+        'no-op: throughput',
+      ),
     ],
     [
       'small CPU throughput, go / piscina',
@@ -290,6 +335,10 @@ async function main(): Promise<void> {
     [
       'no-op sequential latency, go / piscina',
       ratio(rows, 'no-op: sequential', 'threadline go()', 'piscina.run'),
+    ],
+    [
+      'no-op sequential latency, go / piscina (own pool)',
+      ratio(rows, 'no-op: sequential', 'threadline go()', 'piscina.run (own pool)'),
     ],
     [
       'small CPU sequential latency, go / piscina',

@@ -44,6 +44,14 @@ const MAX_BATCH = 128;
 let poolCount = 0;
 let tagCount = 0;
 
+/**
+ * The piscina instance under a pool: for bench/go-worker.bench.ts, whose
+ * piscina baseline runs on the very threads the pool uses (on a VM, which
+ * threads a run lands on moves latency by 2x). Internal: not exported from the
+ * package root.
+ */
+export let piscinaOf: (pool: Pool) => Piscina;
+
 interface ThreadInfo {
   readonly worker: Worker;
   exited: boolean;
@@ -107,6 +115,9 @@ export class Pool implements PoolSource, AsyncDisposable {
       env: options.env,
       workerData: { threadlineSlab: this.#slab.buffer },
       name: 'default',
+      // threadline times every task itself; piscina's run/wait histograms would
+      // cost a performance.now() pair and two histogram records per call.
+      recordTiming: false,
     } as ConstructorParameters<typeof Piscina>[0]);
     this.#piscina.on('message', (m: unknown) => this.#onMessage(m));
     this.#piscina.on('error', (err: unknown) => this.#onPoolError(err));
@@ -457,6 +468,10 @@ export class Pool implements PoolSource, AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  static {
+    piscinaOf = (pool) => pool.#piscina;
   }
 }
 
