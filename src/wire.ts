@@ -369,7 +369,6 @@ export function decodeSpan(e: EncodedSpan): WireSpan {
   return span;
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const INVALID_TRACE = '00000000000000000000000000000000';
 const INVALID_SPAN = '0000000000000000';
 
@@ -396,11 +395,36 @@ export function formatTraceparent(
 export function parseTraceparent(
   value: string,
 ): { traceId: string; spanId: string; traceFlags: number } | undefined {
-  const m = TRACEPARENT.exec(value);
-  if (m === null) return undefined;
-  const [, traceId, spanId, flags] = m as unknown as [string, string, string, string];
+  // Version 00 only: `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`.
+  // By hand rather than with a regular expression: this runs for every traced
+  // task in the worker, where the match array cost ~1 µs.
+  if (
+    typeof value !== 'string' ||
+    value.length !== 55 ||
+    value.charCodeAt(0) !== 48 || // '0'
+    value.charCodeAt(1) !== 48 ||
+    value.charCodeAt(2) !== 45 || // '-'
+    value.charCodeAt(35) !== 45 ||
+    value.charCodeAt(52) !== 45 ||
+    !isLowerHex(value, 3, 35) ||
+    !isLowerHex(value, 36, 52) ||
+    !isLowerHex(value, 53, 55)
+  ) {
+    return undefined;
+  }
+  const traceId = value.slice(3, 35);
+  const spanId = value.slice(36, 52);
   if (traceId === INVALID_TRACE || spanId === INVALID_SPAN) return undefined;
-  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) };
+  return { traceId, spanId, traceFlags: Number.parseInt(value.slice(53, 55), 16) };
+}
+
+/** Whether value[from, to) is all lowercase hex digits. */
+function isLowerHex(value: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }
 
 /**
@@ -448,29 +472,26 @@ export function parseBaggage(value: string): [string, { value: string; metadata?
   return out;
 }
 
-const HEX = '0123456789abcdef';
+/** Scratch bytes of randomId: Buffer's native hex encoding is ~6x faster than building the string in JS. */
+const ID_BYTES = Buffer.allocUnsafe(20);
 
 /**
- * randomId returns `bytes` random bytes as lowercase hex, never all zeros
- * (trace ids: 16 bytes, span ids: 8).
+ * randomId returns `bytes` (at most 16) random bytes as lowercase hex,
+ * never all zeros (trace ids: 16 bytes, span ids: 8). Math.random, as the
+ * OpenTelemetry SDK's id generator: ids need uniqueness, not secrecy.
  *
  * @example
  * randomId(8); // 'a3f09c1d5e7b2468'
  */
 export function randomId(bytes: number): string {
-  let out = '';
-  if (bytes % 4 === 0) {
-    // 32 random bits per step: 2 steps for a span id, 4 for a trace id.
-    let any = 0;
-    for (let i = 0; i < bytes; i += 4) {
-      const n = (Math.random() * 0x100000000) >>> 0;
-      any |= n;
-      out += n.toString(16).padStart(8, '0');
-    }
-    return any === 0 ? randomId(bytes) : out;
+  let any = 0;
+  for (let i = 0; i < bytes; i += 4) {
+    const n = (Math.random() * 0x100000000) >>> 0;
+    // Of a last, partial word only its high (first) bytes are used.
+    any |= i + 4 <= bytes ? n : n >>> (8 * (i + 4 - bytes));
+    ID_BYTES.writeUInt32BE(n, i);
   }
-  for (let i = 0; i < bytes * 2; i++) out += HEX[(Math.random() * 16) | 0];
-  return /^0+$/.test(out) ? randomId(bytes) : out;
+  return any === 0 ? randomId(bytes) : ID_BYTES.toString('hex', 0, bytes);
 }
 
 // findUncloneable: a cheap walk that finds what structured cloning would reject,

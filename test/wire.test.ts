@@ -132,6 +132,33 @@ describe('wire', () => {
         parseTraceparent('00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01'),
       ).toBeUndefined();
     });
+
+    it('agrees with the W3C grammar as a regular expression on valid values with one character changed', () => {
+      // The reference: the version-00 traceparent grammar, all-zero ids invalid.
+      const reference = (value: string) => {
+        const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(value);
+        if (m === null || /^0+$/.test(m[1] as string) || /^0+$/.test(m[2] as string)) {
+          return undefined;
+        }
+        return {
+          traceId: m[1] as string,
+          spanId: m[2] as string,
+          traceFlags: Number.parseInt(m[3] as string, 16),
+        };
+      };
+      const valid = fc.tuple(hex(32), hex(16), hex(2)).map(([t, s, f]) => `00-${t}-${s}-${f}`);
+      const mutated = fc
+        .tuple(valid, fc.nat(60), fc.constantFrom(...'0af9AFgz-_ x'), fc.boolean())
+        .map(([v, at, c, insert]) =>
+          insert ? v.slice(0, at) + c + v.slice(at) : v.slice(0, at) + c + v.slice(at + 1),
+        );
+      fc.assert(
+        fc.property(fc.oneof(valid, mutated), (value) => {
+          expect(parseTraceparent(value)).toEqual(reference(value));
+        }),
+        { numRuns: 5000 },
+      );
+    });
   });
 
   describe('formatBaggage() / parseBaggage()', () => {

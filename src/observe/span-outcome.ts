@@ -51,12 +51,20 @@ export function taskSpanAttributes(
   retryCount: number,
   threadId: number,
 ): Attributes {
-  return {
-    [ATTR_APP_SOURCE]: source,
-    [ATTR_APP_TASK_NAME]: taskName,
-    [ATTR_APP_RETRY_COUNT]: retryCount,
-    [ATTR_THREAD_ID]: threadId,
+  // Literal keys, checked against the constants by the type: an object literal
+  // with computed keys is built key by key (~1 µs), this one from a boilerplate.
+  const attributes: {
+    [ATTR_APP_SOURCE]: string;
+    [ATTR_APP_TASK_NAME]: string;
+    [ATTR_APP_RETRY_COUNT]: number;
+    [ATTR_THREAD_ID]: number;
+  } = {
+    'app.source': source,
+    'app.task.name': taskName,
+    'app.retry.count': retryCount,
+    'thread.id': threadId,
   };
+  return attributes;
 }
 
 /**

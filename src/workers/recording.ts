@@ -204,8 +204,9 @@ export function startTaskSpan(
     name,
     spanContext,
     root ? undefined : parent,
-    { attributes, startTime },
+    { startTime },
     { name: 'threadline' },
+    attributes,
   );
 }
 
@@ -233,20 +234,26 @@ export class RecordingSpan implements Span {
   readonly #parent: SpanContext | undefined;
   readonly #kind: number;
   readonly #start: HrTime;
-  readonly #attributes: Attributes = {};
+  readonly #attributes: Attributes;
   readonly #events: WireEvent[] = [];
   readonly #links: WireLink[] = [];
   readonly #scope: { name: string; version?: string };
   #status: SpanStatus = { code: SpanStatusCode.UNSET };
   #ended = false;
 
+  /**
+   * `own`: attributes to keep as they are (not copied nor filtered), for the
+   * task span, whose attribute object threadline has just built.
+   */
   constructor(
     name: string,
     ctx: SpanContext,
     parent: SpanContext | undefined,
     options: SpanOptions,
     scope: { name: string; version?: string },
+    own?: Attributes,
   ) {
+    this.#attributes = own ?? {};
     this.#name = name;
     this.#ctx = ctx;
     this.#parent = parent;
@@ -267,7 +274,11 @@ export class RecordingSpan implements Span {
   }
 
   setAttributes(attributes: Attributes): this {
-    for (const [k, v] of Object.entries(attributes)) this.setAttribute(k, v as AttributeValue);
+    if (this.#ended) return this;
+    for (const k of Object.keys(attributes)) {
+      const v = attributes[k];
+      if (isAttributeValue(v)) this.#attributes[k] = v;
+    }
     return this;
   }
 
