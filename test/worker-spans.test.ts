@@ -144,6 +144,49 @@ describe('worker spans', () => {
     expect(s.exporter.getFinishedSpans()).toEqual([]);
   });
 
+  describe('the task span', () => {
+    const taskSpans = (s: Setup, spanId: string) =>
+      s.exporter.getFinishedSpans().filter((x) => x.spanContext().spanId === spanId);
+
+    it('is recorded once, on main, from the response when user code did not touch it', async () => {
+      const s = setUp('wrapper');
+      const { r, caller } = await s.inSpan(async (span) => ({
+        r: await go(t.failPlain, [], { pool: s.pool, source: 'spans/plain' }),
+        caller: span.spanContext(),
+      }));
+      expect(r.errorKind).toBe('Validation');
+      const [task, ...more] = taskSpans(s, r.spanId);
+      expect(more).toEqual([]);
+      expect(task?.name).toBe('spans/plain');
+      expect(task?.parentSpanContext?.spanId).toBe(caller.spanId);
+      expect(task?.attributes[ATTR_APP_ERROR_KIND]).toBe('Validation');
+      expect(task?.attributes[ATTR_THREAD_ID]).toBe(r.threadId);
+      expect(task?.status).toEqual({ code: 2, message: 'bad input' });
+      expect(task?.events.map((e) => [e.name, e.attributes?.['exception.message']])).toEqual([
+        ['exception', 'bad input'],
+      ]);
+      const [s0, s1] = task?.duration ?? [0, 0];
+      expect(s0 * 1e3 + s1 / 1e6).toBeCloseTo(r.elapsedMs, 5);
+    });
+
+    for (const fail of [false, true]) {
+      it(`travels from the worker, once, with what user code set on it (${fail ? 'failed' : 'ok'})`, async () => {
+        const s = setUp('internal');
+        const r = await s.inSpan(() => go(t.touchTaskSpan, [fail], { pool: s.pool }));
+        expect(r.ok).toBe(!fail);
+        const [task, ...more] = taskSpans(s, r.spanId);
+        expect(more).toEqual([]);
+        expect(task?.attributes['user.note']).toBe('set in the task');
+        expect(task?.attributes[ATTR_APP_RESULT_TYPE]).toBe(fail ? 'undefined' : 'number');
+        expect(task?.attributes[ATTR_APP_ERROR_KIND]).toBe(fail ? 'NotFound' : undefined);
+        expect(task?.events.map((e) => e.name)).toEqual(
+          fail ? ['user.event', 'exception'] : ['user.event'],
+        );
+        if (fail) expect(task?.events[1]?.attributes?.['exception.type']).toBe('E_ROW');
+      });
+    }
+  });
+
   it('records the task span on main, with the Timeout, when the worker task is abandoned', async () => {
     const s = setUp('wrapper');
     const r = await s.inSpan(() => go(t.spin, [5_000], { pool: s.pool, timeoutMs: 30 }));

@@ -19,6 +19,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import type { ErrorKind } from '../observe/error-kind.js';
 import { endTaskSpan, taskSpanAttributes, toHrTime } from '../observe/span-outcome.js';
 import { deliverWorkerSpans } from '../observe/span-processor.js';
 import {
@@ -30,7 +31,6 @@ import {
   type WireTrace,
 } from '../wire.js';
 import type { AttemptContext } from './attempt.js';
-import type { JobFailure } from './call.js';
 
 /**
  * wireTrace writes the attempt's caller context for the worker, with the task
@@ -87,22 +87,38 @@ function sampled(tracer: Tracer, attempt: AttemptContext, traceId: string): bool
   }
 }
 
+/** What recordTaskSpan needs of an attempt's outcome. */
+export interface TaskSpanOutcome {
+  readonly ok: boolean;
+  readonly error: Error | undefined;
+  readonly errorKind: ErrorKind | undefined;
+  readonly resultType: string;
+  readonly elapsedMs: number;
+  /** Epoch ms (sub-ms precision) when the attempt started running. */
+  readonly startTime: number;
+  readonly threadId: number;
+}
+
 /**
- * recordMainSpan records, on main, the task span of an attempt main settled
- * itself (timeout, abort, crash, not started), with the id the worker would
- * have used, and hands it to the span processors like a worker span.
+ * recordTaskSpan records, on main, the task span of a worker attempt, with
+ * the id the worker used for it (its user spans' parent), and hands it to the
+ * span processors like a worker span. Main records it when it settled the
+ * attempt itself (timeout, abort, crash, not started), and when the worker's
+ * response came without it: a task span user code did not touch does not
+ * travel, main has every fact it holds (ids, names, the outcome and its two
+ * readings). Its duration is `elapsedMs` to the nanosecond.
  *
  * @example
- * if (sampled) recordMainSpan(wt, parent, attempt, 'fib', failure);
+ * if (sampled) recordTaskSpan(wt, parent, attempt, 'fib', outcome);
  */
-export function recordMainSpan(
+export function recordTaskSpan(
   wt: WireTrace,
   parent: { traceId: string; spanId: string; traceFlags: number },
   attempt: AttemptContext,
   taskName: string,
-  f: JobFailure['failure'],
+  o: TaskSpanOutcome,
 ): void {
-  const start = toHrTime(f.startTime, 0);
+  const start = toHrTime(o.startTime, 0);
   const span = new MainSpan({
     name: attempt.source,
     kind: SpanKind.INTERNAL,
@@ -111,19 +127,23 @@ export function recordMainSpan(
     traceFlags: parent.traceFlags,
     parentSpanId: wt.root === true ? undefined : parent.spanId,
     startTime: start,
-    attributes: taskSpanAttributes(attempt.source, taskName, attempt.retryCount, f.threadId),
+    attributes: taskSpanAttributes(attempt.source, taskName, attempt.retryCount, o.threadId),
   });
-  endTaskSpan(
-    span as unknown as Span,
-    {
-      ok: false,
-      error: f.error,
-      errorKind: f.kind,
-      resultType: 'undefined',
-      elapsedMs: f.elapsedMs,
-    },
-    toHrTime(f.endTime, 0),
-  );
+  endTaskSpan(span as unknown as Span, o, hrAddMs(start, o.elapsedMs));
+}
+
+const NANOS_PER_SECOND = 1e9;
+
+/** `time` plus `ms`, in HrTime arithmetic (no loss to an epoch-ms double). */
+function hrAddMs(time: HrTime, ms: number): HrTime {
+  const whole = Math.trunc(ms / 1000);
+  let seconds = time[0] + whole;
+  let nanos = time[1] + Math.round((ms - whole * 1000) * 1e6);
+  while (nanos >= NANOS_PER_SECOND) {
+    nanos -= NANOS_PER_SECOND;
+    seconds += 1;
+  }
+  return [seconds, nanos];
 }
 
 interface MainSpanInit {
@@ -158,9 +178,11 @@ class MainSpan {
   }
 
   recordException(exception: Exception, time: HrTime): void {
-    const e = exception as { name?: string; message?: string; stack?: string };
+    // As the worker's RecordingSpan records it: a `code` is the type when present.
+    const e = exception as { name?: string; message?: string; stack?: string; code?: unknown };
     const attributes: Attributes = {};
-    if (e.name !== undefined) attributes['exception.type'] = e.name;
+    const type = e.code !== undefined ? String(e.code) : e.name;
+    if (type !== undefined) attributes['exception.type'] = type;
     if (e.message !== undefined) attributes['exception.message'] = e.message;
     if (e.stack !== undefined) attributes['exception.stacktrace'] = e.stack;
     this.#events.push({ name: 'exception', time, attributes });

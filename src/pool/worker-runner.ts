@@ -21,12 +21,14 @@ import type { ErrorKind } from '../observe/error-kind.js';
 import { KindError } from '../observe/kind-error.js';
 import {
   deserializeError,
+  type EncodedSpan,
   findUncloneable,
   parseTraceparent,
   RESPONSE_ELAPSED,
   RESPONSE_KIND,
   RESPONSE_OK,
   RESPONSE_SPAN_ID,
+  RESPONSE_SPANS,
   RESPONSE_START,
   RESPONSE_THREAD,
   RESPONSE_TRACE_ID,
@@ -44,7 +46,7 @@ import { InlineRunner } from './inline-runner.js';
 import { Job, type JobOwner } from './job.js';
 import { type Pool, Pool as PoolClass } from './pool.js';
 import { type SingleAttemptRunner, singleResult, type Task } from './task.js';
-import { recordMainSpan, wireTrace } from './task-trace.js';
+import { recordTaskSpan, wireTrace } from './task-trace.js';
 import { activeTracer } from './tracer.js';
 
 const IN_WORKER = Symbol.for('threadline.worker');
@@ -162,13 +164,13 @@ export class WorkerRunner<R> implements SingleAttemptRunner<R>, JobOwner {
   finish(job: Job, o: JobOutcome): unknown {
     const attempt = job.context as AttemptContext;
     if (job.goNow < 0) {
-      if (Array.isArray(o)) return responseOutcome<R>(o, attempt, job.trace);
+      if (Array.isArray(o)) return responseOutcome<R>(o, attempt, job.trace, job.name);
       return failureOutcome<R>((o as JobFailure).failure, attempt, job.trace, job.name);
     }
     let outcome: AttemptOutcome<R>;
     try {
       outcome = Array.isArray(o)
-        ? responseOutcome<R>(o, attempt, job.trace)
+        ? responseOutcome<R>(o, attempt, job.trace, job.name)
         : failureOutcome<R>((o as JobFailure).failure, attempt, job.trace, job.name);
     } catch (err) {
       return singleResult<R>(this, undefined, err, attempt.source, job.goNow);
@@ -189,6 +191,31 @@ export class WorkerRunner<R> implements SingleAttemptRunner<R>, JobOwner {
 
 /** A worker's response, decoded straight into the attempt's outcome. */
 function responseOutcome<R>(
+  w: WireResponse,
+  attempt: AttemptContext,
+  wt: WireTrace | undefined,
+  taskName: string,
+): AttemptOutcome<R> {
+  const outcome = decodeOutcome<R>(w, attempt, wt);
+  if (wt !== undefined) {
+    // A task span user code did not touch stays in the worker: record it here.
+    const p = parseTraceparent(wt.traceparent);
+    if (p !== undefined && (p.traceFlags & 1) === 1 && !carriesSpan(w, wt.spanId)) {
+      recordTaskSpan(wt, p, attempt, taskName, outcome);
+    }
+  }
+  return outcome;
+}
+
+/** Whether the response brings the span `spanId` back (EncodedSpan index 3: its id). */
+function carriesSpan(w: WireResponse, spanId: string): boolean {
+  const spans = w[RESPONSE_SPANS] as EncodedSpan[] | undefined;
+  if (spans === undefined) return false;
+  for (let i = 0; i < spans.length; i++) if ((spans[i] as EncodedSpan)[3] === spanId) return true;
+  return false;
+}
+
+function decodeOutcome<R>(
   w: WireResponse,
   attempt: AttemptContext,
   wt: WireTrace | undefined,
@@ -260,7 +287,17 @@ function failureOutcome<R>(
     const p = parseTraceparent(wt.traceparent);
     traceId = p?.traceId ?? '';
     spanId = wt.spanId;
-    if (p !== undefined && (p.traceFlags & 1) === 1) recordMainSpan(wt, p, attempt, taskName, f);
+    if (p !== undefined && (p.traceFlags & 1) === 1) {
+      recordTaskSpan(wt, p, attempt, taskName, {
+        ok: false,
+        error: f.error,
+        errorKind: f.kind,
+        resultType: 'undefined',
+        elapsedMs: f.elapsedMs,
+        startTime: f.startTime,
+        threadId: f.threadId,
+      });
+    }
   }
   return {
     ok: false,

@@ -240,6 +240,12 @@ export class RecordingSpan implements Span {
   readonly #scope: { name: string; version?: string };
   #status: SpanStatus = { code: SpanStatusCode.UNSET };
   #ended = false;
+  /**
+   * Whether anything changed the span since its start (an attribute, event,
+   * link, status, name, or end()). A task span nobody touched need not travel:
+   * main rebuilds it from the response (src/pool/task-trace.ts).
+   */
+  touched = false;
 
   /**
    * `own`: attributes to keep as they are (not copied nor filtered), for the
@@ -262,6 +268,7 @@ export class RecordingSpan implements Span {
     this.#scope = scope;
     if (options.attributes !== undefined) this.setAttributes(options.attributes);
     if (options.links !== undefined) this.addLinks(options.links);
+    this.touched = false;
   }
 
   spanContext(): SpanContext {
@@ -269,11 +276,13 @@ export class RecordingSpan implements Span {
   }
 
   setAttribute(key: string, value: AttributeValue): this {
+    this.touched = true;
     if (!this.#ended && isAttributeValue(value)) this.#attributes[key] = value;
     return this;
   }
 
   setAttributes(attributes: Attributes): this {
+    this.touched = true;
     if (this.#ended) return this;
     for (const k of Object.keys(attributes)) {
       const v = attributes[k];
@@ -283,6 +292,7 @@ export class RecordingSpan implements Span {
   }
 
   addEvent(name: string, attrsOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    this.touched = true;
     if (this.#ended) return this;
     let attributes: Attributes | undefined;
     if (
@@ -303,6 +313,7 @@ export class RecordingSpan implements Span {
   }
 
   addLink(link: Link): this {
+    this.touched = true;
     const ctx = link.context;
     const wire: WireLink =
       link.attributes === undefined
@@ -323,11 +334,13 @@ export class RecordingSpan implements Span {
   }
 
   setStatus(status: SpanStatus): this {
+    this.touched = true;
     if (!this.#ended) this.#status = { ...status };
     return this;
   }
 
   updateName(name: string): this {
+    this.touched = true;
     if (!this.#ended) this.#name = name;
     return this;
   }
@@ -351,6 +364,7 @@ export class RecordingSpan implements Span {
   }
 
   end(endTime?: TimeInput): void {
+    this.touched = true;
     if (this.#ended) return;
     this.#ended = true;
     const ctx = this.#ctx;

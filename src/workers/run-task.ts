@@ -287,9 +287,11 @@ function finish(
   }
   const elapsedMs = t1 - t0;
   // An abandoned task (main settled it at its timeout or abort) has its span
-  // ended by main, with the same id: drop ours.
+  // ended by main, with the same id: drop ours. A task span user code did not
+  // touch does not travel either: main records it from the response, with the
+  // same id and the same readings (src/pool/task-trace.ts recordTaskSpan).
   const span = tt.span;
-  if (span !== undefined && !(state !== undefined && Atomics.load(state, word) > DONE)) {
+  if (span?.touched === true && !(state !== undefined && Atomics.load(state, word) > DONE)) {
     endTaskSpan(
       span,
       { ok: !thrown, error: errObj, errorKind: kind, resultType: type, elapsedMs },
