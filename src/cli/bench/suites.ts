@@ -134,15 +134,28 @@ interface Pipe {
   recv(): Promise<unknown>;
 }
 
+const AsyncFunction = (async () => {}).constructor as new (
+  ...params: string[]
+) => (make: () => Pipe, ops: number) => Promise<void>;
+
+/**
+ * producerConsumer compiles one copy of the loop per variant: V8 keeps type
+ * feedback per function literal, so one loop shared by Channel and the floor
+ * would turn its send/recv call sites megamorphic and make each variant's
+ * speed depend on the other (bench/channel.bench.ts does the same).
+ */
 function producerConsumer(make: () => Pipe): Variant['run'] {
-  return async (ops) => {
-    const ch = make();
+  const loop = new AsyncFunction(
+    'make',
+    'ops',
+    `const ch = make();
     const producing = (async () => {
       for (let i = 0; i < ops; i++) await ch.send(i);
     })();
     for (let i = 0; i < ops; i++) await ch.recv();
-    await producing;
-  };
+    await producing;`,
+  );
+  return (ops) => loop(make, ops);
 }
 
 async function channelSuite(plan: BenchPlan, scenarios: ScenarioResult[]): Promise<void> {
