@@ -6,8 +6,8 @@
 //   npx tsx bench/channel.bench.ts --only=ping-pong   # the scenarios whose name contains it
 //
 // Units: ns per message (one value moved from a sender to a receiver; a
-// ping-pong round trip moves two). The full run makes 10 rounds; a round runs
-// every task once (the first round also warms each up), the implementations of
+// ping-pong round trip moves two). The full run makes 10 rounds; a round warms
+// every task up, then times each once, the implementations of
 // a scenario back to back, in an order that rotates from round to round; each
 // task's figure is its median over the rounds. Each (scenario, implementation)
 // pair runs its own compiled copy of the scenario (see ownCopy).
@@ -333,16 +333,6 @@ function addScenarios(
   const none: Make = () => {
     throw new Error('unused');
   };
-  // The first task of every round after the first (whichever it is) measured
-  // 5-20x slower than in any other position, floors included: a sacrificial
-  // task takes that place and is not reported.
-  if (round > 0) {
-    const floor = impls['floor (1 promise/op)'] as Make;
-    bench.add(
-      `channel: round ${round + 1} lead-in`,
-      wrap(() => producerConsumer(deps, floor, 0, N)),
-    );
-  }
   for (const [scenario, cap] of [
     ['unbuffered producer→consumer', 0],
     ['buffered(128) producer→consumer', 128],
@@ -406,7 +396,10 @@ async function rounds(
       name: `channel${label} round ${round + 1}`,
       iterations: 1,
       time: 0,
-      warmup: round === 0,
+      // Every round warms every task up (one untimed run) before timing it: without
+      // it, the first tasks of a round measured 5-20x slow (threadline, ts-chan,
+      // the floors alike), whichever they were.
+      warmup: true,
       warmupIterations: 1,
       warmupTime: 0,
       // Each task starts from a collected heap: the garbage of the previous task
