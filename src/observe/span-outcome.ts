@@ -113,9 +113,24 @@ export function toHrTime(perfNow: number, timeOrigin: number = performance.timeO
     cachedOrigin = timeOrigin;
     cachedOriginHrTime = msToHrTime(timeOrigin);
   }
-  const reading = msToHrTime(perfNow);
-  let seconds = cachedOriginHrTime[0] + reading[0];
-  let nanos = cachedOriginHrTime[1] + reading[1];
+  return addHrTime(cachedOriginHrTime, msToHrTime(perfNow));
+}
+
+/**
+ * addMsToHrTime returns `time` plus `ms`, in HrTime arithmetic: a span that
+ * starts at `time` and lasts `ms` has a duration of exactly `ms` (to the ns),
+ * which adding to an epoch-ms double (0.24 µs resolution) would not give.
+ *
+ * @example
+ * span.end(addMsToHrTime(start, elapsedMs));
+ */
+export function addMsToHrTime(time: HrTime, ms: number): HrTime {
+  return addHrTime(time, msToHrTime(ms));
+}
+
+function addHrTime(a: HrTime, b: HrTime): HrTime {
+  let seconds = a[0] + b[0];
+  let nanos = a[1] + b[1];
   while (nanos >= NANOS_PER_SECOND) {
     nanos -= NANOS_PER_SECOND;
     seconds += 1;

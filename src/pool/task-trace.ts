@@ -20,7 +20,12 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { ErrorKind } from '../observe/error-kind.js';
-import { endTaskSpan, taskSpanAttributes, toHrTime } from '../observe/span-outcome.js';
+import {
+  addMsToHrTime,
+  endTaskSpan,
+  taskSpanAttributes,
+  toHrTime,
+} from '../observe/span-outcome.js';
 import { deliverWorkerSpans } from '../observe/span-processor.js';
 import {
   formatBaggage,
@@ -129,21 +134,7 @@ export function recordTaskSpan(
     startTime: start,
     attributes: taskSpanAttributes(attempt.source, taskName, attempt.retryCount, o.threadId),
   });
-  endTaskSpan(span as unknown as Span, o, hrAddMs(start, o.elapsedMs));
-}
-
-const NANOS_PER_SECOND = 1e9;
-
-/** `time` plus `ms`, in HrTime arithmetic (no loss to an epoch-ms double). */
-function hrAddMs(time: HrTime, ms: number): HrTime {
-  const whole = Math.trunc(ms / 1000);
-  let seconds = time[0] + whole;
-  let nanos = time[1] + Math.round((ms - whole * 1000) * 1e6);
-  while (nanos >= NANOS_PER_SECOND) {
-    nanos -= NANOS_PER_SECOND;
-    seconds += 1;
-  }
-  return [seconds, nanos];
+  endTaskSpan(span as unknown as Span, o, addMsToHrTime(start, o.elapsedMs));
 }
 
 interface MainSpanInit {

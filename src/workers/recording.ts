@@ -282,12 +282,8 @@ export class RecordingSpan implements Span {
   }
 
   setAttributes(attributes: Attributes): this {
+    for (const k of Object.keys(attributes)) this.setAttribute(k, attributes[k] as AttributeValue);
     this.touched = true;
-    if (this.#ended) return this;
-    for (const k of Object.keys(attributes)) {
-      const v = attributes[k];
-      if (isAttributeValue(v)) this.#attributes[k] = v;
-    }
     return this;
   }
 
