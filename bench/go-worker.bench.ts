@@ -18,10 +18,13 @@
 // threads. On the 2-vCPU VMs we measure on, which threads a pool happens to get
 // moved sequential latency by up to 2x between two identical piscina pools in
 // one process; on shared threads the ratio is stable. Sequential latency
-// alternates the contenders task by task (one task of each in turn, the order
-// rotating), so a change in the VM's state hits all of them alike; a sample is
-// the mean over SEQ tasks. "piscina.run (own pool)" is a separate Piscina with
-// default options, as an application would create it.
+// alternates the contenders in blocks of BLOCK tasks awaited back to back (the
+// order rotating), so a change in the VM's state hits all of them alike, while
+// each task still follows one of its own kind as in an application's loop
+// (what a spinning worker is for: task by task interleaving would defeat it).
+// A sample is the mean over SEQ tasks. "threadline go(), spinMicros 0" is the
+// same pool with spinning turned off for its blocks. "piscina.run (own pool)"
+// is a separate Piscina with default options, as an application would create it.
 //
 // Not tinybench: a throughput sample is one batch of N tasks, and alternation
 // across runs matters more here than tinybench's per-task statistics.
@@ -34,7 +37,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { Piscina } from 'piscina';
 import { createPool, go, type Pool, threadlineSpanProcessor } from 'threadline';
-import { piscinaOf } from '../dist/src/pool/pool.js';
+import { piscinaOf, setSpinMicros } from '../dist/src/pool/pool.js';
 import * as tasks from '../dist/test/fixtures/bench-tasks.js';
 
 const quick = process.argv.includes('--quick');
@@ -43,6 +46,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const RUNS = quick ? 3 : 10;
 const N = quick ? 5_000 : 50_000; // tasks in flight for throughput
 const SEQ = quick ? 500 : 2_000; // sequential tasks per latency sample
+const BLOCK = 100; // sequential tasks of one contender in a row
 const CPU_N = 2_000; // iterations of the small CPU task
 const THREADS = Math.min(2, availableParallelism());
 const TIMEOUT_MS = 10_000;
@@ -80,8 +84,15 @@ class RawPool {
 
 type Job = (n: number) => Promise<unknown>;
 
+/** The pool's default spinMicros (src/pool/pool.ts), restored after a no-spin block. */
+const SPIN_DEFAULT = 100;
+/** Sequential blocks of a job with this property set the pool's spinMicros first. */
+const SPIN = Symbol('spinMicros');
+type SpinJob = Job & { [SPIN]?: [Pool, number] };
+
 interface Contenders {
   threadline: Job;
+  threadlineNoSpin: Job;
   threadlineTimeout: Job;
   piscina: Job;
   piscinaOwn: Job;
@@ -96,7 +107,14 @@ function contenders(pool: Pool, own: Piscina, raw: RawPool): Contenders {
   const handle = (n: number) => (n === 0 ? tasks.noop : tasks.small);
   const shared = piscinaOf(pool as never); // the dist copy of the same class
   return {
-    threadline: (n) => Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool })),
+    threadline: Object.assign(
+      (n: number) => Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool })),
+      { [SPIN]: [pool, SPIN_DEFAULT] as [Pool, number] },
+    ),
+    threadlineNoSpin: Object.assign(
+      (n: number) => Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool })),
+      { [SPIN]: [pool, 0] as [Pool, number] },
+    ),
     threadlineTimeout: (n) =>
       Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool, timeoutMs: TIMEOUT_MS })),
     piscina: (n) => shared.run(n, { filename: TASKS_FILE }),
@@ -110,18 +128,26 @@ function contenders(pool: Pool, own: Piscina, raw: RawPool): Contenders {
 // ── measurement ─────────────────────────────────────────────────────────────
 
 /**
- * sequential runs SEQ rounds of one task of each contender in turn (the order
- * rotating every round) and returns each contender's mean µs per task.
+ * sequential runs SEQ / BLOCK rounds of one block of BLOCK tasks of each
+ * contender in turn (the order rotating every round) and returns each
+ * contender's mean µs per task.
  */
 async function sequential(jobs: Job[], n: number): Promise<number[]> {
   const total = jobs.map(() => 0);
-  for (let i = 0; i < SEQ; i++) {
+  for (let i = 0; i < SEQ / BLOCK; i++) {
     for (let k = 0; k < jobs.length; k++) {
       const j = (i + k) % jobs.length;
+      const job = jobs[j] as SpinJob;
+      const spin = job[SPIN];
+      if (spin !== undefined) setSpinMicros(spin[0] as never, spin[1]);
       const t0 = performance.now();
-      await (jobs[j] as Job)(n);
+      for (let b = 0; b < BLOCK; b++) await job(n);
       total[j] = (total[j] as number) + (performance.now() - t0);
     }
+  }
+  for (const job of jobs as SpinJob[]) {
+    const spin = job[SPIN];
+    if (spin !== undefined) setSpinMicros(spin[0] as never, SPIN_DEFAULT); // the default again
   }
   return total.map((ms) => (ms * 1000) / SEQ);
 }
@@ -230,6 +256,7 @@ async function main(): Promise<void> {
       `${label}: sequential`,
       [
         ['threadline go()', c.threadline],
+        ['threadline go(), spinMicros 0', c.threadlineNoSpin],
         ['piscina.run', c.piscina],
         ['piscina.run (own pool)', c.piscinaOwn],
         ['raw postMessage', c.raw],
@@ -279,6 +306,7 @@ async function main(): Promise<void> {
     'no-op, tracing on: sequential',
     [
       ['threadline go()', c.threadline],
+      ['threadline go(), spinMicros 0', c.threadlineNoSpin],
       ['piscina.run', c.piscina],
     ],
     'seq',
@@ -339,6 +367,10 @@ async function main(): Promise<void> {
       ratio(rows, 'no-op: sequential', 'threadline go()', 'piscina.run'),
     ],
     [
+      'no-op sequential latency, go (spinMicros 0) / piscina',
+      ratio(rows, 'no-op: sequential', 'threadline go(), spinMicros 0', 'piscina.run'),
+    ],
+    [
       'no-op sequential latency, go / piscina (own pool)',
       ratio(rows, 'no-op: sequential', 'threadline go()', 'piscina.run (own pool)'),
     ],
@@ -347,8 +379,16 @@ async function main(): Promise<void> {
       ratio(rows, 'small CPU: sequential', 'threadline go()', 'piscina.run'),
     ],
     [
+      'small CPU sequential latency, go (spinMicros 0) / piscina',
+      ratio(rows, 'small CPU: sequential', 'threadline go(), spinMicros 0', 'piscina.run'),
+    ],
+    [
       'tracing on: sequential latency, go / piscina',
       ratio(rows, 'no-op, tracing on: sequential', 'threadline go()', 'piscina.run'),
+    ],
+    [
+      'tracing on: sequential latency, go (spinMicros 0) / piscina',
+      ratio(rows, 'no-op, tracing on: sequential', 'threadline go(), spinMicros 0', 'piscina.run'),
     ],
     [
       'tracing on: throughput, go / piscina',

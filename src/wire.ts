@@ -12,7 +12,8 @@
 // State words (Int32Array over `Call.state`, a SharedArrayBuffer):
 //   word 0            threadId of the worker running the call (0 until it starts)
 //   word 1            index of the task running now, -1 between tasks
-//   word 2 + i        state of task i: QUEUED → RUNNING (worker, CAS) → DONE (worker, CAS)
+//   word 2            spin handoff of a slot call (see "Spinning workers"), unused otherwise
+//   word 3 + i        state of task i: QUEUED → RUNNING (worker, CAS) → DONE (worker, CAS)
 //                     QUEUED → CANCELED (main, CAS: the worker never runs it)
 //                     RUNNING → ABORTED_TIMEOUT | ABORTED_CANCEL (main, CAS: settled by main;
 //                     the worker's taskSignal fires, the thread is terminated after the grace)
@@ -52,8 +53,10 @@ export const EXITED = 6;
 export const WORD_THREAD = 0;
 /** Index of the state word holding the running task's index. */
 export const WORD_CURRENT = 1;
+/** Index of the state word of a slot call's spin handoff (see "Spinning workers"). */
+export const WORD_HANDOFF = 2;
 /** Number of header words before the per-task state words. */
-export const HEADER_WORDS = 2;
+export const HEADER_WORDS = 3;
 
 /** Byte offset of the start-time Float64Array in a call's state buffer of `n` tasks. */
 export function startOffset(n: number): number {
@@ -76,24 +79,78 @@ export function allocState(n: number): SharedArrayBuffer {
 // A pool hands its workers one SharedArrayBuffer, the slab, in piscina's
 // workerData; a one-task call names a slot of it (`[id, slot, ...task]`, slot a
 // number) instead of carrying its own buffer and the batch tag (smaller call:
-// cheaper to clone both ways). A slot has the layout of a one-task state buffer
-// (`SLOT_BYTES` each); main owns a slot from dispatch until the call returned or
-// its worker died, so no two calls share a slot at the same time.
+// cheaper to clone both ways). A slot has the layout of a state buffer of
+// SLOT_TASKS tasks (`SLOT_BYTES` each): task 0 is the call's own, the others are
+// tasks handed to the call while its worker spins. Main owns a slot from
+// dispatch until the call returned or its worker died, so no two calls share a
+// slot at the same time. The slab starts with two pool words.
+//
+// ── Spinning workers ───────────────────────────────────────────────────────
+// Waking a worker that sleeps in Atomics.wait costs tens of µs on a VM (most of
+// a lone task's latency); a worker that is still running takes a message in
+// well under one. So after the task of a slot call, a worker may spin, like
+// Go's spinning threads: it posts the response on parentPort (instead of
+// returning it), then polls its slot's WORD_HANDOFF for up to the pool's
+// spinMicros before it returns the call to piscina.
+//   WORD_HANDOFF  OFF → SPINNING (worker, store; only while it holds the pool's
+//                 spinner word: at most one spinner per pool)
+//                 SPINNING → HANDED (main, CAS: it posts one WireHanded on the
+//                 worker's handoff port; the worker runs it as task `index` of
+//                 the call, then spins again while the slot has room)
+//                 SPINNING → OFF (worker, CAS: time is up; or main, at close)
+// A worker stops spinning at once when POOL_WORD_WAITING > 0: a piscina call is
+// waiting to start, perhaps for this very thread.
 
-/** Bytes per slot of a pool's slab: the state buffer of a one-task call. */
-export const SLOT_BYTES = startOffset(1) + 8;
+/** Tasks a slot call can hold: its own and those handed to it while its worker spins. */
+export const SLOT_TASKS = 16;
+/** WORD_HANDOFF: the worker does not spin (or stopped). */
+export const HANDOFF_OFF = 0;
+/** WORD_HANDOFF: the worker spins, waiting for a handed task. */
+export const HANDOFF_SPINNING = 1;
+/** WORD_HANDOFF: main handed a task; the worker reads it from its handoff port. */
+export const HANDOFF_HANDED = 2;
+
+/** Pool word: piscina calls posted by main and not yet entered by a worker. */
+export const POOL_WORD_WAITING = 0;
+/** Pool word: threadId of the worker spinning now, 0 when none. */
+export const POOL_WORD_SPINNER = 1;
+/** Pool word: the pool's spinMicros (0: workers do not spin). */
+export const POOL_WORD_SPIN = 2;
+/** Pool words at the start of the slab. */
+export const POOL_WORDS = 3;
+/** Bytes of the pool words at the start of the slab (slots start 8-aligned). */
+export const POOL_HEADER_BYTES = 16;
+
+/** Bytes per slot of a pool's slab: the state buffer of a call of SLOT_TASKS tasks. */
+export const SLOT_BYTES = startOffset(SLOT_TASKS) + 8 * SLOT_TASKS;
+
+/** Byte offset of slot `slot` in a pool's slab. */
+export function slotOffset(slot: number): number {
+  return POOL_HEADER_BYTES + slot * SLOT_BYTES;
+}
 
 /**
- * allocSlab makes a pool's slab of `slots` one-task state buffers (all QUEUED).
+ * allocSlab makes a pool's slab: the pool words (zero) and `slots` state
+ * buffers of SLOT_TASKS tasks (all QUEUED).
  *
  * @example
- * const slab = allocSlab(4); new Int32Array(slab, 2 * SLOT_BYTES, HEADER_WORDS + 1);
+ * const slab = allocSlab(4); new Int32Array(slab, slotOffset(2), HEADER_WORDS + SLOT_TASKS);
  */
 export function allocSlab(slots: number): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(SLOT_BYTES * slots);
-  for (let i = 0; i < slots; i++) new Int32Array(sab, i * SLOT_BYTES, 2)[WORD_CURRENT] = -1;
+  const sab = new SharedArrayBuffer(POOL_HEADER_BYTES + SLOT_BYTES * slots);
+  for (let i = 0; i < slots; i++) new Int32Array(sab, slotOffset(i), 2)[WORD_CURRENT] = -1;
   return sab;
 }
+
+/**
+ * A task handed to a spinning worker, on its handoff port: `[index, url, name,
+ * args, source, attempt, trace]`, or `[index]` alone when main could not post
+ * the task (the worker skips that index and spins on).
+ */
+export type WireHanded = readonly unknown[];
+
+/** First field of the message a worker posts on parentPort with its handoff port. */
+export const HANDOFF_PORT_MESSAGE = 'threadline.handoff-port';
 
 /** W3C trace context of the caller, as threadline writes it. */
 export interface WireTrace {

@@ -16,7 +16,11 @@
 //   Responses, even of jobs already settled, deliver their spans.
 //   A slab slot belongs to one call from its construction to its release()
 //     (after the call returned or its worker died); release() runs once.
+//   A slot call grows by hand() only while its worker spins (WORD_HANDOFF
+//     SPINNING → HANDED by CAS): each handed job takes the next index, which
+//     the worker runs, exactly as a batch's next task.
 
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorKind } from '../observe/error-kind.js';
 import { KindError } from '../observe/kind-error.js';
 import { deliverWorkerSpans } from '../observe/span-processor.js';
@@ -28,16 +32,25 @@ import {
   CANCELED,
   decodeSpan,
   type EncodedSpan,
+  HANDOFF_HANDED,
+  HANDOFF_OFF,
+  HANDOFF_SPINNING,
   HEADER_WORDS,
+  POOL_WORD_SPIN,
+  POOL_WORD_WAITING,
+  POOL_WORDS,
   QUEUED,
   RESPONSE_ELAPSED,
   RESPONSE_SPANS,
   RUNNING,
-  SLOT_BYTES,
+  SLOT_TASKS,
+  slotOffset,
   startOffset,
   type WireCall,
+  type WireHanded,
   type WireResponse,
   WORD_CURRENT,
+  WORD_HANDOFF,
   WORD_THREAD,
 } from '../wire.js';
 import type { AbortKind } from './attempt.js';
@@ -58,17 +71,36 @@ const MAX_SPARE = 64;
  */
 export class Slab {
   readonly buffer: SharedArrayBuffer;
+  /** The pool words (src/wire.ts "Spinning workers"). */
+  readonly words: Int32Array;
   readonly #free: number[] = [];
   readonly #states: Int32Array[] = [];
   readonly #starts: Float64Array[] = [];
 
   constructor(slots: number) {
     this.buffer = allocSlab(slots);
+    this.words = new Int32Array(this.buffer, 0, POOL_WORDS);
     for (let i = slots - 1; i >= 0; i--) {
+      const at = slotOffset(i);
       this.#free.push(i);
-      this.#states[i] = new Int32Array(this.buffer, i * SLOT_BYTES, HEADER_WORDS + 1);
-      this.#starts[i] = new Float64Array(this.buffer, i * SLOT_BYTES + startOffset(1), 1);
+      this.#states[i] = new Int32Array(this.buffer, at, HEADER_WORDS + SLOT_TASKS);
+      this.#starts[i] = new Float64Array(this.buffer, at + startOffset(SLOT_TASKS), SLOT_TASKS);
     }
+  }
+
+  /** Counts a piscina call as posted and not yet started (workers do not spin meanwhile). */
+  posted(): void {
+    Atomics.add(this.words, POOL_WORD_WAITING, 1);
+  }
+
+  /** Sets the pool's spinMicros, read by its workers each time they may spin. */
+  setSpin(micros: number): void {
+    Atomics.store(this.words, POOL_WORD_SPIN, micros);
+  }
+
+  /** A posted call will never start (it failed before reaching a worker's entry). */
+  neverStarted(): void {
+    Atomics.sub(this.words, POOL_WORD_WAITING, 1);
   }
 
   /** A free slot, or -1 when all are in use. */
@@ -89,6 +121,7 @@ export class Slab {
     const state = this.#states[slot] as Int32Array;
     state[WORD_THREAD] = 0;
     state[WORD_CURRENT] = -1;
+    state[WORD_HANDOFF] = HANDOFF_OFF;
     state[HEADER_WORDS] = QUEUED;
     this.#free.push(slot);
   }
@@ -127,7 +160,8 @@ export class CallRecord {
   readonly id: number;
   /** The encoded call, as posted to piscina. */
   readonly call: WireCall;
-  readonly jobs: readonly Job[];
+  /** The call's jobs by index; a slot call's grows while its worker spins (hand()). */
+  readonly jobs: Job[];
   readonly #state: Int32Array;
   readonly #starts: Float64Array;
   pending: number;
@@ -169,6 +203,62 @@ export class CallRecord {
       const job = jobs[i] as Job;
       job.call = this;
       job.index = i;
+    }
+  }
+
+  /** Whether the call uses a slab slot (only those spin). */
+  get isSlot(): boolean {
+    return this.#slot >= 0;
+  }
+
+  /**
+   * hand gives `job` to this slot call if its worker spins now (CAS SPINNING →
+   * HANDED), posting it on the worker's handoff port as the call's next task.
+   * False when the worker does not spin (or the slot is full): dispatch it
+   * otherwise. The job may settle before hand returns (it could not be posted).
+   */
+  hand(job: Job, port: MessagePort, pool: Pool): boolean {
+    const i = this.jobs.length;
+    if (this.#slot < 0 || this.isReturned || i >= SLOT_TASKS) return false;
+    if (Atomics.load(this.#state, WORD_HANDOFF) !== HANDOFF_SPINNING) return false;
+    // Published by the CAS below: the worker reads task words only after HANDED.
+    this.#state[HEADER_WORDS + i] = QUEUED;
+    const won = Atomics.compareExchange(
+      this.#state,
+      WORD_HANDOFF,
+      HANDOFF_SPINNING,
+      HANDOFF_HANDED,
+    );
+    if (won !== HANDOFF_SPINNING) return false;
+    this.jobs.push(job);
+    this.pending++;
+    job.call = this;
+    job.index = i;
+    const handed: WireHanded = [i, job.url, job.name, job.args, job.source, job.attempt, job.trace];
+    try {
+      port.postMessage(handed, job.transferList as never);
+    } catch (err) {
+      // The worker waits for exactly one message: tell it to skip index i.
+      port.postMessage([i] satisfies WireHanded);
+      const error = new KindError(
+        'Validation',
+        `threadline: task "${job.name}" arguments cannot be cloned: ${String((err as Error).message)}`,
+        { cause: err },
+      );
+      this.settle(job, notStarted(error, 'Validation'), pool);
+      return true;
+    }
+    if (job.timeoutMs !== undefined) {
+      this.#clearTimer();
+      this.armTimeouts(pool);
+    }
+    return true;
+  }
+
+  /** Stops the worker's spin, if it spins (pool closing). */
+  stopSpin(): void {
+    if (this.#slot >= 0) {
+      Atomics.compareExchange(this.#state, WORD_HANDOFF, HANDOFF_SPINNING, HANDOFF_OFF);
     }
   }
 

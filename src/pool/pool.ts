@@ -9,6 +9,9 @@
 // in flight (two per thread: the next call waits in piscina, ready to run).
 // piscina never gets a per-task AbortSignal (it would skip its fast paths):
 // cancellation and timeouts work on the call's shared state words instead.
+// A lone job goes first to a worker that spins after its last task (src/wire.ts
+// "Spinning workers"): handed on that worker's port, it skips both piscina and
+// the wake-up of a sleeping thread.
 //
 // Invariants:
 //   Every job settles exactly once (Job.done), whichever comes first of its
@@ -17,11 +20,12 @@
 //     cancels it QUEUED → CANCELED by CAS; a job requeued after its worker died
 //     had never left QUEUED.
 //   #inflight is the number of piscina calls not yet returned or failed.
+//   #slotCalls holds the in-flight slot calls (the only ones that spin).
 //   After close() or a bootstrap failure (#poison), nothing is dispatched again.
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { Piscina } from 'piscina';
 import type { ErrorKind } from '../observe/error-kind.js';
@@ -32,7 +36,7 @@ import {
   recordWorkerExit,
   type WorkerExitReason,
 } from '../observe/metrics.js';
-import type { WireResponse, WireResult } from '../wire.js';
+import { HANDOFF_PORT_MESSAGE, type WireResponse, type WireResult } from '../wire.js';
 import { CallRecord, notStarted, Slab } from './call.js';
 import { abortError, type Job } from './job.js';
 import { checkOptions, type PoolOptions } from './pool-options.js';
@@ -43,6 +47,14 @@ import { subscribe } from './signals.js';
 const ENTRY = fileURLToPath(new URL('../workers/entry.js', import.meta.url));
 /** Largest batch of one piscina call. */
 const MAX_BATCH = 128;
+/**
+ * Default spinMicros. On our 2-vCPU VMs the main thread answers a result with
+ * the next go() 25–30 µs after the worker posted it (most of it the wake-up of
+ * the idle main thread): 20 µs of spinning was worse than none, 50 and 100 µs
+ * both halved sequential latency; 100 leaves room for a little work in between
+ * and caps what an idle moment costs.
+ */
+const SPIN_MICROS = 100;
 
 let poolCount = 0;
 let tagCount = 0;
@@ -54,6 +66,9 @@ let tagCount = 0;
  * package root.
  */
 export let piscinaOf: (pool: Pool) => Piscina;
+
+/** Changes a pool's spinMicros while it runs: for the bench's same-threads A/B. Internal. */
+export let setSpinMicros: (pool: Pool, micros: number) => void;
 
 interface ThreadInfo {
   readonly worker: Worker;
@@ -83,6 +98,9 @@ export class Pool implements PoolSource, AsyncDisposable {
   #nextCall = 0;
   readonly #calls = new Map<number, CallRecord>();
   readonly #threads = new Map<number, ThreadInfo>();
+  /** Each worker's handoff port (src/wire.ts "Spinning workers"), by threadId. */
+  readonly #ports = new Map<number, MessagePort>();
+  #slotCalls: CallRecord[] = [];
   #everStarted = false;
   #poison: KindError | undefined;
   #closed = false;
@@ -108,6 +126,9 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#maxCalls = this.#maxThreads * 2;
     this.#tag = `tl${process.pid}.${++tagCount}`;
     this.#slab = new Slab(this.#maxCalls);
+    // Spinning takes a core while it lasts: never with one core (it would
+    // starve the main thread that is about to hand the next task).
+    this.#slab.setSpin(availableParallelism() < 2 ? 0 : (options.spinMicros ?? SPIN_MICROS));
     this.#piscina = new Piscina({
       filename: ENTRY,
       minThreads,
@@ -116,7 +137,10 @@ export class Pool implements PoolSource, AsyncDisposable {
       resourceLimits: options.resourceLimits,
       execArgv: options.execArgv,
       env: options.env,
-      workerData: { threadlineSlab: this.#slab.buffer },
+      workerData: {
+        threadlineSlab: this.#slab.buffer,
+        threadlineTag: this.#tag,
+      },
       name: 'default',
       // threadline times every task itself; piscina's run/wait histograms would
       // cost a performance.now() pair and two histogram records per call.
@@ -233,7 +257,22 @@ export class Pool implements PoolSource, AsyncDisposable {
     }
   }
 
+  /** Hands a lone job to a spinning worker; false when none spins. */
+  #hand(job: Job): boolean {
+    const calls = this.#slotCalls;
+    for (let i = 0; i < calls.length; i++) {
+      const rec = calls[i] as CallRecord;
+      const port = this.#ports.get(rec.threadId);
+      if (port === undefined) continue;
+      this.#dispatched++;
+      if (rec.hand(job, port, this)) return true;
+      this.#dispatched--;
+    }
+    return false;
+  }
+
   #dispatch(jobs: Job[]): void {
+    if (jobs.length === 1 && this.#slotCalls.length > 0 && this.#hand(jobs[0] as Job)) return;
     const rec = new CallRecord(++this.#nextCall, this.#tag, jobs, this.#slab);
     let transferList: unknown[] | undefined;
     for (let i = 0; i < jobs.length; i++) {
@@ -244,6 +283,8 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#inflight++;
     this.#dispatched += jobs.length;
     if (jobs.length > 1) this.#keepAlive ??= setInterval(noop, 60_000);
+    if (rec.isSlot) this.#slotCalls.push(rec);
+    this.#slab.posted();
     let running: Promise<unknown>;
     try {
       running = this.#piscina.run(
@@ -263,16 +304,31 @@ export class Pool implements PoolSource, AsyncDisposable {
   #onReturn(rec: CallRecord, result: unknown): void {
     this.#everStarted = true;
     this.#inflight--;
+    this.#endSlotCall(rec);
     rec.returned(result as WireResponse | number | undefined, this);
     if (rec.pending === 0) {
       this.#calls.delete(rec.id);
       rec.release();
+    } else {
+      // Responses it posted (a batch, a slot call that spun) may still be on
+      // their way on parentPort, which piscina no longer keeps ref'd.
+      this.#keepAlive ??= setInterval(noop, 60_000);
     }
     this.#afterCall();
   }
 
+  #endSlotCall(rec: CallRecord): void {
+    if (!rec.isSlot) return;
+    const i = this.#slotCalls.indexOf(rec);
+    if (i >= 0) this.#slotCalls.splice(i, 1);
+  }
+
   #onMessage(m: unknown): void {
-    if (!Array.isArray(m) || m[0] !== this.#tag) return;
+    if (!Array.isArray(m)) return;
+    if (m[0] !== this.#tag) {
+      if (m[0] === HANDOFF_PORT_MESSAGE) this.#ports.set(m[1] as number, m[2] as MessagePort);
+      return;
+    }
     const w = m as WireResult; // indexed, not destructured: no iterator per message
     const call = w[1];
     const index = w[2];
@@ -281,14 +337,19 @@ export class Pool implements PoolSource, AsyncDisposable {
     const rec = this.#calls.get(call);
     if (rec === undefined) return;
     rec.respond(index, response, this);
-    if (rec.pending === 0 && rec.isReturned) this.#calls.delete(rec.id);
+    if (rec.pending === 0 && rec.isReturned) {
+      this.#calls.delete(rec.id);
+      rec.release();
+    }
   }
 
   #onFail(rec: CallRecord, err: unknown): void {
     this.#inflight--;
+    this.#endSlotCall(rec);
     const tid = rec.threadId;
     if (tid === 0) {
       // The call never reached the task entry.
+      this.#slab.neverStarted();
       const unsettled = rec.unsettled();
       if (isDataCloneError(err)) {
         if (unsettled.length === 1) {
@@ -407,6 +468,8 @@ export class Pool implements PoolSource, AsyncDisposable {
       worker.once('exit', () => {
         info.exited = true;
         this.#threads.delete(id);
+        this.#ports.get(id)?.close();
+        this.#ports.delete(id);
         recordWorkerExit(this.name, info.reason ?? 'idle');
         for (const w of info.waiters.splice(0)) w();
       });
@@ -457,6 +520,7 @@ export class Pool implements PoolSource, AsyncDisposable {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
     this.#settleWaiting(this.#closedError(), 'Closed');
+    for (const rec of this.#slotCalls) rec.stopSpin();
     this.#closing = (async () => {
       if (this.#inflight > 0) {
         await new Promise<void>((resolve) => {
@@ -475,6 +539,7 @@ export class Pool implements PoolSource, AsyncDisposable {
 
   static {
     piscinaOf = (pool) => pool.#piscina;
+    setSpinMicros = (pool, micros) => pool.#slab.setSpin(micros);
   }
 }
 

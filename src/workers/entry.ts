@@ -10,6 +10,8 @@
 // soon as the task settles, so a crash later in the batch loses none of them.
 // A one-task call usually names a slot of the pool's slab (workerData) for its
 // state words instead of carrying a buffer (src/wire.ts "One-task calls").
+// After its task, a slot call may spin (./handoff.ts): it posts the response
+// like a batch and runs the tasks main hands it, until the spin ends.
 //
 // Invariants:
 //   Word WORD_CURRENT names the running task's index, -1 between tasks; main
@@ -28,16 +30,19 @@ import {
   RESPONSE_TYPE,
   RESPONSE_VALUE,
   RUNNING,
-  SLOT_BYTES,
+  SLOT_TASKS,
   serializeError,
+  slotOffset,
   startOffset,
   type WireCall,
+  type WireHanded,
   type WireResponse,
   type WireResult,
   type WireTrace,
   WORD_CURRENT,
   WORD_THREAD,
 } from '../wire.js';
+import { callEntered, spin, startSpinning, stopSpinning } from './handoff.js';
 import { type RunOutput, runTask, Transferring } from './run-task.js';
 import { CurrentTask, setCurrentTask } from './task-signal.js';
 
@@ -72,8 +77,15 @@ const SLOT_HEADER = 2;
 
 // The pool's slab of one-task state slots (src/wire.ts "One-task calls") and
 // this thread's views of its slots, made on first use.
-const slab = (workerData as { threadlineSlab?: SharedArrayBuffer } | null | undefined)
-  ?.threadlineSlab;
+const data = workerData as
+  | { threadlineSlab?: SharedArrayBuffer; threadlineTag?: string }
+  | null
+  | undefined;
+const slab = data?.threadlineSlab;
+/** The pool's tag, on the responses a slot call posts (like a batch's). */
+const poolTag = data?.threadlineTag ?? '';
+/** Fields before a handed task's fields in a WireHanded: its index. */
+const HANDED_HEADER = 1;
 const slotStates: Int32Array[] = [];
 const slotStarts: Float64Array[] = [];
 
@@ -94,6 +106,7 @@ export default function run(wire: WireCall): unknown {
   const state = new Int32Array(sab, 0, HEADER_WORDS + n);
   const starts = new Float64Array(sab, startOffset(n), n);
   Atomics.store(state, WORD_THREAD, threadId);
+  callEntered();
   if (n === 1) {
     const out = runOne(wire, CALL_HEADER, state, starts, 0);
     if (out === undefined) return undefined;
@@ -111,17 +124,83 @@ function runSlot(wire: WireCall, slot: number): unknown {
     if (slab === undefined) {
       throw new Error('threadline: internal: a slot call reached a worker without a slab');
     }
-    state = new Int32Array(slab, slot * SLOT_BYTES, HEADER_WORDS + 1);
-    starts = new Float64Array(slab, slot * SLOT_BYTES + startOffset(1), 1);
+    state = new Int32Array(slab, slotOffset(slot), HEADER_WORDS + SLOT_TASKS);
+    starts = new Float64Array(slab, slotOffset(slot) + startOffset(SLOT_TASKS), SLOT_TASKS);
     slotStates[slot] = state;
     slotStarts[slot] = starts;
   }
   Atomics.store(state, WORD_THREAD, threadId);
+  callEntered();
   const out = runOne(wire, SLOT_HEADER, state, starts, 0);
   if (out === undefined) return undefined;
+  const id = wire[0] as number;
   const s = state;
-  if (isPromise(out)) return out.then((o) => single(o, s));
-  return single(out, s);
+  const t = starts;
+  if (isPromise(out)) return out.then((o) => afterSlotTask(id, o, s, t));
+  return afterSlotTask(id, out, s, t);
+}
+
+/**
+ * The slot call's own task is over: return its response as the call's result,
+ * or post it and spin for handed tasks (returns then how many ran).
+ */
+function afterSlotTask(
+  id: number,
+  out: RunOutput | undefined,
+  state: Int32Array,
+  starts: Float64Array,
+): unknown {
+  if (out === undefined) return undefined;
+  if (!startSpinning()) return single(out, state);
+  respond(poolTag, id, 0, out, state);
+  return spinLoop(id, state, starts, 1, 0, true);
+}
+
+/**
+ * Runs the tasks handed to the slot call, one after the other, while the
+ * spin goes on and the slot has room; returns the number of tasks run.
+ * `held`: the caller already won the spinner word (there is room then).
+ */
+function spinLoop(
+  id: number,
+  state: Int32Array,
+  starts: Float64Array,
+  ran: number,
+  last: number,
+  held: boolean,
+): number | Promise<number> {
+  let i = last;
+  let count = ran;
+  let spinning = held;
+  for (;;) {
+    if (!spinning && (i + 1 >= SLOT_TASKS || !startSpinning())) break;
+    spinning = false;
+    const m: WireHanded | undefined = spin(state);
+    if (m === undefined) break;
+    i = m[0] as number;
+    if (m.length === HANDED_HEADER) continue; // main could not post it
+    const out = runOne(m as WireCall, HANDED_HEADER, state, starts, i);
+    if (out === undefined) continue; // canceled before it started
+    if (isPromise(out)) {
+      const index = i;
+      return out.then((o) => {
+        let n = count;
+        if (o !== undefined) {
+          respond(poolTag, id, index, o, state);
+          n++;
+        }
+        return spinLoop(id, state, starts, n, index, false);
+      });
+    }
+    respond(poolTag, id, i, out, state);
+    count++;
+  }
+  return end(state, count);
+}
+
+function end(state: Int32Array, ran: number): number {
+  stopSpinning(state);
+  return ran;
 }
 
 function single(out: RunOutput | undefined, state: Int32Array): unknown {
@@ -144,22 +223,27 @@ async function runBatch(
   const id = wire[0] as number;
   let ran = 0;
   for (let i = 0; i < n; i++) {
-    let out = runOne(wire, CALL_HEADER, state, starts, i);
+    let out = runOne(wire, CALL_HEADER + i * TASK_FIELDS, state, starts, i);
     if (out === undefined) continue;
     if (isPromise(out)) out = await out;
     if (out === undefined) continue;
     ran++;
-    if (out instanceof Transferring) post(tag, id, i, out.response, out.list);
-    else post(tag, id, i, out, undefined);
-    Atomics.compareExchange(state, HEADER_WORDS + i, RUNNING, DONE);
+    respond(tag, id, i, out, state);
   }
   return ran;
 }
 
-/** Claims task `i` and runs it; undefined when main canceled it first. */
+/** Posts task `i`'s response, then marks it DONE (in that order: see the invariants). */
+function respond(tag: string, id: number, i: number, out: RunOutput, state: Int32Array): void {
+  if (out instanceof Transferring) post(tag, id, i, out.response, out.list);
+  else post(tag, id, i, out, undefined);
+  Atomics.compareExchange(state, HEADER_WORDS + i, RUNNING, DONE);
+}
+
+/** Claims task `i` (its fields from `wire[at]` on) and runs it; undefined when main canceled it first. */
 function runOne(
   wire: WireCall,
-  header: number,
+  at: number,
   state: Int32Array,
   starts: Float64Array,
   i: number,
@@ -172,7 +256,6 @@ function runOne(
   runningWord = word;
   const current = new CurrentTask(state, i);
   setCurrentTask(current);
-  const at = header + i * TASK_FIELDS;
   let out: RunOutput | Promise<RunOutput>;
   try {
     out = runTask(
