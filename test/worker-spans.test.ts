@@ -69,6 +69,16 @@ function setUp(route: 'wrapper' | 'internal', sampler = new AlwaysOnSampler()): 
   };
 }
 
+/** Polls `f` every 5 ms until it returns a value (at most 2 s). */
+async function waitFor<T>(f: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = f();
+    if (v !== undefined) return v;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error('waitFor: timed out');
+}
+
 function named(spans: ReadableSpan[], name: string): ReadableSpan {
   const s = spans.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no span ${name} in ${spans.map((x) => x.name).join(', ')}`);
@@ -195,6 +205,30 @@ describe('worker spans', () => {
     expect(task.spanContext().spanId).toBe(r.spanId);
     expect(task.attributes[ATTR_APP_ERROR_KIND]).toBe('Timeout');
     expect(task.status.code).toBe(2);
+  });
+
+  it('keeps one task span when the response arrives after main timed the task out, and delivers its user spans', async () => {
+    const s = setUp('wrapper');
+    // Load the task module first: a fresh thread's first task includes the import,
+    // which can outlast timeout + grace (the thread would be terminated instead).
+    await go(t.noop, [], { pool: s.pool });
+    // lateSpans returns only after its signal aborted, that is after main settled it:
+    // its response (a user span) arrives after the Timeout, and its call may return
+    // to main before that response does (they travel on different ports).
+    const r = await s.inSpan(() => go(t.lateSpans, [], { pool: s.pool, timeoutMs: 30 }));
+    expect(r.errorKind).toBe('Timeout');
+    const late = await waitFor(() =>
+      s.exporter.getFinishedSpans().find((x) => x.name === 'after-abort'),
+    );
+    const spans = s.exporter.getFinishedSpans();
+    const tasks = spans.filter((x) => x.name === 'lateSpans');
+    // One task span: main's. The worker does not end an abandoned task span, and main
+    // drops a copy with the same id that raced past that check.
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]?.spanContext().spanId).toBe(r.spanId);
+    expect(tasks[0]?.attributes[ATTR_APP_ERROR_KIND]).toBe('Timeout');
+    expect(late.parentSpanContext?.spanId).toBe(r.spanId);
+    expect(spans.filter((x) => x.name === 'after-abort')).toHaveLength(1);
   });
 
   describe('a worker that has recorded a sampled task', () => {

@@ -13,7 +13,10 @@
 // Invariants:
 //   `pending` counts the call's jobs not settled; a call's timer exists only
 //     while the call has not returned and some pending job has a timeoutMs.
-//   Responses, even of jobs already settled, deliver their spans.
+//   Responses, even of jobs already settled, deliver their spans. A call is
+//     over (isOver) once it returned, its jobs settled and every response its
+//     worker posted arrived: responses travel on parentPort, the return on
+//     piscina's port, and either may come first.
 //   A slab slot belongs to one call from its construction to its release()
 //     (after the call returned or its worker died); release() runs once.
 //   A slot call grows by hand() only while its worker spins (WORD_HANDOFF
@@ -166,6 +169,10 @@ export class CallRecord {
   readonly #starts: Float64Array;
   pending: number;
   isReturned = false;
+  /** Responses received; the posted ones counted against `#posted`. */
+  #responses = 0;
+  /** How many responses the worker posted on parentPort (its return value), once returned. */
+  #posted = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The slab slot of a one-task call, -1 when the call carries its own state buffer. */
   #slot = -1;
@@ -284,6 +291,7 @@ export class CallRecord {
   }
 
   respond(index: number, response: WireResponse, pool: Pool): void {
+    this.#responses++;
     const job = this.jobs[index];
     const spans = response[RESPONSE_SPANS] as EncodedSpan[] | undefined;
     if (spans !== undefined) {
@@ -303,9 +311,17 @@ export class CallRecord {
   returned(result: WireResponse | number | undefined, pool: Pool): void {
     this.isReturned = true;
     this.#clearTimer();
-    if (this.jobs.length === 1 && Array.isArray(result)) {
-      this.respond(0, result, pool);
-    }
+    if (typeof result === 'number') this.#posted = result;
+    else if (this.jobs.length === 1 && Array.isArray(result)) this.respond(0, result, pool);
+  }
+
+  /**
+   * Whether nothing more will come for this call: it returned, its jobs
+   * settled, and the responses its worker posted all arrived (a late one still
+   * carries the spans of a task main had already settled).
+   */
+  get isOver(): boolean {
+    return this.isReturned && this.pending === 0 && this.#responses >= this.#posted;
   }
 
   /** A job's signal aborted: cancel it queued, or abandon it running. */

@@ -306,10 +306,10 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#inflight--;
     this.#endSlotCall(rec);
     rec.returned(result as WireResponse | number | undefined, this);
-    if (rec.pending === 0) {
+    if (rec.isOver) {
       this.#calls.delete(rec.id);
       rec.release();
-    } else {
+    } else if (rec.pending > 0) {
       // Responses it posted (a batch, a slot call that spun) may still be on
       // their way on parentPort, which piscina no longer keeps ref'd.
       this.#keepAlive ??= setInterval(noop, 60_000);
@@ -337,7 +337,7 @@ export class Pool implements PoolSource, AsyncDisposable {
     const rec = this.#calls.get(call);
     if (rec === undefined) return;
     rec.respond(index, response, this);
-    if (rec.pending === 0 && rec.isReturned) {
+    if (rec.isOver) {
       this.#calls.delete(rec.id);
       rec.release();
     }

@@ -42,7 +42,7 @@ import {
   WORD_CURRENT,
   WORD_THREAD,
 } from '../wire.js';
-import { callEntered, spin, startSpinning, stopSpinning } from './handoff.js';
+import { armSpin, callEntered, spin, startSpinning, stopSpinning } from './handoff.js';
 import { type RunOutput, runTask, Transferring } from './run-task.js';
 import { CurrentTask, setCurrentTask } from './task-signal.js';
 
@@ -152,14 +152,22 @@ function afterSlotTask(
 ): unknown {
   if (out === undefined) return undefined;
   if (!startSpinning()) return single(out, state);
+  armSpin(state); // before the response: main may hand the next task as soon as it has it
   respond(poolTag, id, 0, out, state);
   return spinLoop(id, state, starts, 1, 0, true);
+}
+
+/** Wins the spinner word and arms the slot for task `i + 1`, if the slot has room. */
+function rearm(state: Int32Array, i: number): boolean {
+  if (i + 1 >= SLOT_TASKS || !startSpinning()) return false;
+  armSpin(state);
+  return true;
 }
 
 /**
  * Runs the tasks handed to the slot call, one after the other, while the
  * spin goes on and the slot has room; returns the number of tasks run.
- * `held`: the caller already won the spinner word (there is room then).
+ * `armed`: the caller won the spinner word and armed the slot.
  */
 function spinLoop(
   id: number,
@@ -167,13 +175,13 @@ function spinLoop(
   starts: Float64Array,
   ran: number,
   last: number,
-  held: boolean,
+  armed: boolean,
 ): number | Promise<number> {
   let i = last;
   let count = ran;
-  let spinning = held;
+  let spinning = armed;
   for (;;) {
-    if (!spinning && (i + 1 >= SLOT_TASKS || !startSpinning())) break;
+    if (!spinning && !rearm(state, i)) break;
     spinning = false;
     const m: WireHanded | undefined = spin(state);
     if (m === undefined) break;
@@ -184,16 +192,19 @@ function spinLoop(
     if (isPromise(out)) {
       const index = i;
       return out.then((o) => {
+        const again = rearm(state, index);
         let n = count;
         if (o !== undefined) {
           respond(poolTag, id, index, o, state);
           n++;
         }
-        return spinLoop(id, state, starts, n, index, false);
+        return again ? spinLoop(id, state, starts, n, index, true) : end(state, n);
       });
     }
+    spinning = rearm(state, i);
     respond(poolTag, id, i, out, state);
     count++;
+    if (!spinning) break;
   }
   return end(state, count);
 }

@@ -66,14 +66,22 @@ export function startSpinning(): boolean {
 }
 
 /**
- * spin polls the slot's WORD_HANDOFF (`state`) for up to spinMicros. Returns
- * the task main handed, or undefined when the time is up, a piscina call is
- * waiting, or main stopped the spin. Gives up the spinner word either way; the
- * caller must have won it with startSpinning().
+ * armSpin opens the slot for a handoff. Call it after startSpinning() won and
+ * before posting the response main is waiting for: main answers that response
+ * with its next go(), which must find the slot SPINNING.
+ */
+export function armSpin(state: Int32Array): void {
+  Atomics.store(state, WORD_HANDOFF, HANDOFF_SPINNING);
+}
+
+/**
+ * spin polls the slot's WORD_HANDOFF (`state`, armed by armSpin) for up to
+ * spinMicros. Returns the task main handed, or undefined when the time is up, a
+ * piscina call is waiting, or main stopped the spin. Gives up the spinner word
+ * either way.
  */
 export function spin(state: Int32Array): WireHanded | undefined {
   const words = poolWords as Int32Array;
-  Atomics.store(state, WORD_HANDOFF, HANDOFF_SPINNING);
   const deadline = performance.now() + Atomics.load(words, POOL_WORD_SPIN) / 1000;
   let handed = false;
   for (let n = 1; ; n++) {
