@@ -62,6 +62,26 @@ describe('spinning workers', () => {
     expect(performance.now() - t0).toBeLessThan(250); // not stuck waiting for the spin to end
   });
 
+  it("move a handed task's transfer list and cancel a handed task through its signal", async () => {
+    await using pool = createPool({ maxThreads: 1, spinMicros: 500_000 });
+    await go(t.noop, [], { pool });
+    const before = calls(pool);
+    const bytes = new Uint8Array(1000).fill(3);
+    const r = await go(t.sum, [bytes], { pool, transfer: [bytes.buffer] });
+    expect(r.value).toBe(3000);
+    expect(bytes.byteLength).toBe(0); // moved, not copied
+    const ac = new AbortController();
+    const napping = go(t.nap, [10_000], { pool, signal: ac.signal });
+    setTimeout(() => ac.abort(), 20);
+    const c = await napping;
+    expect(c.errorKind).toBe('Canceled');
+    // Both ran inside the noop's spinning call.
+    expect(calls(pool)).toBe(before);
+    // The nap may still be stopping (it polls its signal): the next task then waits
+    // for the thread in piscina, which ends the spin.
+    expect((await go(t.add, [1, 2], { pool })).value).toBe(3);
+  });
+
   it('stop spinning as soon as a piscina call waits for the thread', async () => {
     await using pool = createPool({ maxThreads: 1, spinMicros: 1_000_000 });
     await go(t.noop, [], { pool });
