@@ -22,7 +22,10 @@
 // order rotating), so a change in the VM's state hits all of them alike, while
 // each task still follows one of its own kind as in an application's loop
 // (what a spinning worker is for: task by task interleaving would defeat it).
-// A sample is the mean over SEQ tasks. "threadline go(), spinMicros 0" is the
+// A sample is the mean over SEQ tasks. Caveat: a block of spinning go() calls
+// slows the piscina.run block that follows on the same threads, so the
+// sequential ratios here flatter go(); bench/go-worker-isolated.bench.ts runs
+// each contender alone in its own process. "threadline go(), spinMicros 0" is the
 // same pool with spinning turned off for its blocks. "piscina.run (own pool)"
 // is a separate Piscina with default options, as an application would create it.
 //

@@ -1,0 +1,130 @@
+// Sequential go() latency with one contender per process: go() (spinning
+// workers on, the default), go() with spinMicros 0, go() with tracing on, and
+// a plain Piscina, each in a fresh process of its own.
+//
+//   npm run build && npx tsx bench/go-worker-isolated.bench.ts [--quick]
+//
+// Why a process each: bench/go-worker.bench.ts runs its contenders in one
+// process, on the same threads, alternating blocks of tasks; there a block of
+// spinning go() calls measurably slows the piscina.run block that follows it
+// on those threads (piscina.run on a threadline pool's threads: 38–52 µs/task
+// with no go() blocks in between, 77–119 µs with them), which flatters go().
+// Here nothing runs next to a contender; the price is that each process gets
+// its own threads, whose placement on a small VM moves latency by 2–4x, so
+// this bench needs many rounds and reports medians over them.
+//
+// A round starts one process per contender (the order rotating from round to
+// round); a process warms up with 1000 tasks, then reports the mean µs per task
+// over SEQ sequential tasks. Ratios are medians of the per-round ratios.
+
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { Piscina } from 'piscina';
+import { createPool, go, threadlineSpanProcessor } from 'threadline';
+import * as tasks from '../dist/test/fixtures/bench-tasks.js';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 3 : 12;
+const SEQ = 3000;
+const WARMUP = 1000;
+const THREADS = 2;
+const TASKS_FILE = fileURLToPath(new URL('../dist/test/fixtures/bench-tasks.js', import.meta.url));
+
+const CONTENDERS = ['go()', 'go(), spinMicros 0', 'go(), tracing on', 'piscina.run'] as const;
+type Contender = (typeof CONTENDERS)[number];
+
+/** One contender's run, in this process: mean µs per sequential no-op task. */
+async function solo(who: Contender): Promise<number> {
+  let run: () => Promise<unknown>;
+  let close: () => Promise<void>;
+  if (who === 'piscina.run') {
+    const piscina = new Piscina({
+      filename: TASKS_FILE,
+      minThreads: THREADS,
+      maxThreads: THREADS,
+    });
+    run = () => piscina.run(0);
+    close = () => piscina.close();
+  } else {
+    if (who === 'go(), tracing on') {
+      const discard = {
+        onStart() {},
+        onEnd() {},
+        forceFlush: () => Promise.resolve(),
+        shutdown: () => Promise.resolve(),
+      };
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      trace.setGlobalTracerProvider(
+        new BasicTracerProvider({
+          sampler: new AlwaysOnSampler(),
+          spanProcessors: [threadlineSpanProcessor(discard)],
+        }),
+      );
+    }
+    const pool = createPool({
+      name: 'bench',
+      minThreads: THREADS,
+      maxThreads: THREADS,
+      ...(who === 'go(), spinMicros 0' ? { spinMicros: 0 } : {}),
+    });
+    run = () => go(tasks.noop, [], { pool });
+    close = () => pool.close();
+  }
+  for (let i = 0; i < WARMUP; i++) await run();
+  const t0 = performance.now();
+  for (let i = 0; i < SEQ; i++) await run();
+  const us = ((performance.now() - t0) * 1000) / SEQ;
+  await close();
+  return us;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function main(): void {
+  console.log(
+    `go-worker isolated bench: node ${process.version}, ${THREADS} threads, one process per contender and round, ${ROUNDS} rounds, ${SEQ} sequential no-op tasks per process`,
+  );
+  const self = fileURLToPath(import.meta.url);
+  const us = new Map<Contender, number[]>(CONTENDERS.map((c) => [c, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < CONTENDERS.length; k++) {
+      const who = CONTENDERS[(k + round) % CONTENDERS.length] as Contender;
+      const out = execFileSync(process.execPath, [...process.execArgv, self, `--solo=${who}`], {
+        encoding: 'utf8',
+      });
+      (us.get(who) as number[]).push(Number(out.trim().split('\n').pop()));
+    }
+  }
+  console.table(
+    CONTENDERS.map((c) => {
+      const xs = us.get(c) as number[];
+      return {
+        contender: c,
+        'median µs/task': median(xs).toFixed(1),
+        spread: `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`,
+      };
+    }),
+  );
+  const base = us.get('piscina.run') as number[];
+  console.log('\nratios (median over the rounds of the ratio within a round, min–max):');
+  for (const c of CONTENDERS.slice(0, 3)) {
+    const per = (us.get(c) as number[]).map((x, i) => x / (base[i] as number));
+    console.log(
+      `  ${c} / piscina.run: ${median(per).toFixed(2)} (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})`,
+    );
+  }
+}
+
+const soloArg = process.argv.find((a) => a.startsWith('--solo='));
+if (soloArg !== undefined) {
+  console.log((await solo(soloArg.slice('--solo='.length) as Contender)).toFixed(2));
+} else {
+  main();
+}
