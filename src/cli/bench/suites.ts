@@ -8,9 +8,6 @@
 //   tracing:           go() in-thread and on a worker, with an SDK (always-on
 //                      sampling, a no-op exporter, AsyncLocalStorage) vs none
 //
-// piscina.run is the Piscina under threadline's own pool, given the bench worker
-// as its filename: both run on the very same threads. On small VMs which threads
-// a pool gets moved sequential latency by up to 2x between two identical pools.
 // Every suite cleans up its pools and global providers before it returns.
 // Caveat of the alternation for "tracing, worker go()": once a worker saw a
 // sampled caller it keeps its span recording (AsyncLocalStorage) installed, so
@@ -22,16 +19,14 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import { Channel, createPool, go, threadlineSpanProcessor } from '../../index.js';
-import { piscinaOf } from '../../pool/pool.js';
 import { noop } from '../tasks-bench.js';
 import { FloorChannel } from './floor-channel.js';
 import { alternate, ratio, type ScenarioResult, type Variant } from './harness.js';
 import { PostMessagePool } from './post-message-pool.js';
 
-// A path: piscina turns a file URL into a path on every run() call.
-const PISCINA_WORKER = fileURLToPath(new URL('./piscina-worker.js', import.meta.url));
+const PISCINA_WORKER = new URL('./piscina-worker.js', import.meta.url).href;
 
 /** Sizes of a bench run. */
 export interface BenchPlan {
@@ -87,7 +82,11 @@ export interface BenchResults {
 
 async function workerSuites(plan: BenchPlan, scenarios: ScenarioResult[]): Promise<void> {
   const pool = createPool({ name: 'bench', minThreads: plan.threads, maxThreads: plan.threads });
-  const piscina = piscinaOf(pool);
+  const piscina = new Piscina({
+    filename: PISCINA_WORKER,
+    minThreads: plan.threads,
+    maxThreads: plan.threads,
+  });
   const raw = await PostMessagePool.start(plan.threads);
   try {
     const sequential =
@@ -103,7 +102,7 @@ async function workerSuites(plan: BenchPlan, scenarios: ScenarioResult[]): Promi
         await Promise.all(all);
       };
     const viaGo = (i: number) => go(noop, [i], { pool });
-    const viaPiscina = (i: number) => piscina.run(i, { filename: PISCINA_WORKER });
+    const viaPiscina = (i: number) => piscina.run(i);
     const viaPost = (i: number) => raw.run(i);
     scenarios.push(
       await alternate('worker latency', 'task, one at a time', plan.latencyOps, plan.rounds, [
@@ -126,7 +125,7 @@ async function workerSuites(plan: BenchPlan, scenarios: ScenarioResult[]): Promi
       ),
     );
   } finally {
-    await Promise.all([pool.close(), raw.close()]);
+    await Promise.all([pool.close(), piscina.close(), raw.close()]);
   }
 }
 
