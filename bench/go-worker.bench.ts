@@ -22,11 +22,11 @@
 // order rotating), so a change in the VM's state hits all of them alike, while
 // each task still follows one of its own kind as in an application's loop
 // (what a spinning worker is for: task by task interleaving would defeat it).
-// A sample is the mean over SEQ tasks. Caveat: a block of spinning go() calls
-// slows the piscina.run block that follows on the same threads, so the
-// sequential ratios here flatter go(); bench/go-worker-isolated.bench.ts runs
-// each contender alone in its own process. "threadline go(), spinMicros 0" is the
-// same pool with spinning turned off for its blocks. "piscina.run (own pool)"
+// A sample is the mean over SEQ tasks. Spinning workers (spinMicros) are
+// measured only in bench/go-worker-isolated.bench.ts, one process per
+// contender: here a block of spinning go() calls slowed every block that
+// followed it on the same threads (piscina.run there: 77-119 µs per task with
+// spinning go() blocks in the run, 38-52 µs without). "piscina.run (own pool)"
 // is a separate Piscina with default options, as an application would create it.
 //
 // Not tinybench: a throughput sample is one batch of N tasks, and alternation
@@ -40,7 +40,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { Piscina } from 'piscina';
 import { createPool, go, type Pool, threadlineSpanProcessor } from 'threadline';
-import { piscinaOf, setSpinMicros } from '../dist/src/pool/pool.js';
+import { piscinaOf } from '../dist/src/pool/pool.js';
 import * as tasks from '../dist/test/fixtures/bench-tasks.js';
 
 const quick = process.argv.includes('--quick');
@@ -87,15 +87,8 @@ class RawPool {
 
 type Job = (n: number) => Promise<unknown>;
 
-/** The pool's default spinMicros (src/pool/pool.ts), restored after a no-spin block. */
-const SPIN_DEFAULT = 100;
-/** Sequential blocks of a job with this property set the pool's spinMicros first. */
-const SPIN = Symbol('spinMicros');
-type SpinJob = Job & { [SPIN]?: [Pool, number] };
-
 interface Contenders {
   threadline: Job;
-  threadlineNoSpin: Job;
   threadlineTimeout: Job;
   piscina: Job;
   piscinaOwn: Job;
@@ -110,14 +103,7 @@ function contenders(pool: Pool, own: Piscina, raw: RawPool): Contenders {
   const handle = (n: number) => (n === 0 ? tasks.noop : tasks.small);
   const shared = piscinaOf(pool as never); // the dist copy of the same class
   return {
-    threadline: Object.assign(
-      (n: number) => Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool })),
-      { [SPIN]: [pool, SPIN_DEFAULT] as [Pool, number] },
-    ),
-    threadlineNoSpin: Object.assign(
-      (n: number) => Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool })),
-      { [SPIN]: [pool, 0] as [Pool, number] },
-    ),
+    threadline: (n) => Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool })),
     threadlineTimeout: (n) =>
       Promise.resolve(go(handle(n), n === 0 ? [] : [n], { pool, timeoutMs: TIMEOUT_MS })),
     piscina: (n) => shared.run(n, { filename: TASKS_FILE }),
@@ -140,17 +126,11 @@ async function sequential(jobs: Job[], n: number): Promise<number[]> {
   for (let i = 0; i < SEQ / BLOCK; i++) {
     for (let k = 0; k < jobs.length; k++) {
       const j = (i + k) % jobs.length;
-      const job = jobs[j] as SpinJob;
-      const spin = job[SPIN];
-      if (spin !== undefined) setSpinMicros(spin[0] as never, spin[1]);
+      const job = jobs[j] as Job;
       const t0 = performance.now();
       for (let b = 0; b < BLOCK; b++) await job(n);
       total[j] = (total[j] as number) + (performance.now() - t0);
     }
-  }
-  for (const job of jobs as SpinJob[]) {
-    const spin = job[SPIN];
-    if (spin !== undefined) setSpinMicros(spin[0] as never, SPIN_DEFAULT); // the default again
   }
   return total.map((ms) => (ms * 1000) / SEQ);
 }
@@ -259,7 +239,6 @@ async function main(): Promise<void> {
       `${label}: sequential`,
       [
         ['threadline go()', c.threadline],
-        ['threadline go(), spinMicros 0', c.threadlineNoSpin],
         ['piscina.run', c.piscina],
         ['piscina.run (own pool)', c.piscinaOwn],
         ['raw postMessage', c.raw],
@@ -309,7 +288,6 @@ async function main(): Promise<void> {
     'no-op, tracing on: sequential',
     [
       ['threadline go()', c.threadline],
-      ['threadline go(), spinMicros 0', c.threadlineNoSpin],
       ['piscina.run', c.piscina],
     ],
     'seq',
@@ -370,10 +348,6 @@ async function main(): Promise<void> {
       ratio(rows, 'no-op: sequential', 'threadline go()', 'piscina.run'),
     ],
     [
-      'no-op sequential latency, go (spinMicros 0) / piscina',
-      ratio(rows, 'no-op: sequential', 'threadline go(), spinMicros 0', 'piscina.run'),
-    ],
-    [
       'no-op sequential latency, go / piscina (own pool)',
       ratio(rows, 'no-op: sequential', 'threadline go()', 'piscina.run (own pool)'),
     ],
@@ -382,16 +356,8 @@ async function main(): Promise<void> {
       ratio(rows, 'small CPU: sequential', 'threadline go()', 'piscina.run'),
     ],
     [
-      'small CPU sequential latency, go (spinMicros 0) / piscina',
-      ratio(rows, 'small CPU: sequential', 'threadline go(), spinMicros 0', 'piscina.run'),
-    ],
-    [
       'tracing on: sequential latency, go / piscina',
       ratio(rows, 'no-op, tracing on: sequential', 'threadline go()', 'piscina.run'),
-    ],
-    [
-      'tracing on: sequential latency, go (spinMicros 0) / piscina',
-      ratio(rows, 'no-op, tracing on: sequential', 'threadline go(), spinMicros 0', 'piscina.run'),
     ],
     [
       'tracing on: throughput, go / piscina',

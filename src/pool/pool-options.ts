@@ -30,8 +30,8 @@ export interface PoolOptions {
    * worker starts in about 1 µs instead of the tens of µs that waking a
    * sleeping thread costs on a VM. At most one worker per pool spins, never
    * while other work waits for a thread; each idle moment costs up to this
-   * much CPU. An integer from 0 (off) to 1_000_000; always off with one
-   * core. Default 100.
+   * much CPU. An integer from 0 (off) to 1_000_000; always off with one core.
+   * Default 0: measure before turning it on (see the README).
    */
   spinMicros?: number;
 }

@@ -48,13 +48,15 @@ const ENTRY = fileURLToPath(new URL('../workers/entry.js', import.meta.url));
 /** Largest batch of one piscina call. */
 const MAX_BATCH = 128;
 /**
- * Default spinMicros. On our 2-vCPU VMs the main thread answers a result with
- * the next go() 25–30 µs after the worker posted it (most of it the wake-up of
- * the idle main thread): 20 µs of spinning was worse than none, 50 and 100 µs
- * both halved sequential latency; 100 leaves room for a little work in between
- * and caps what an idle moment costs.
+ * Default spinMicros: off. On our 2-vCPU VMs a task handed to a spinning worker
+ * returned in a median 30–46 µs against 107–125 µs through piscina, yet with each
+ * configuration alone in its own process, sequential go() with 100 µs of
+ * spinning ranged from 7% slower to 16% faster than without (medians over 6–12
+ * processes, seven comparisons): a miss pays an extra wake-up, and the host seems
+ * to schedule a vCPU that spun later for its next wake-ups. Not worth a core's
+ * polling by default; a pool opts in.
  */
-const SPIN_MICROS = 100;
+const SPIN_MICROS = 0;
 
 let poolCount = 0;
 let tagCount = 0;
@@ -66,9 +68,6 @@ let tagCount = 0;
  * package root.
  */
 export let piscinaOf: (pool: Pool) => Piscina;
-
-/** Changes a pool's spinMicros while it runs: for the bench's same-threads A/B. Internal. */
-export let setSpinMicros: (pool: Pool, micros: number) => void;
 
 interface ThreadInfo {
   readonly worker: Worker;
@@ -539,7 +538,6 @@ export class Pool implements PoolSource, AsyncDisposable {
 
   static {
     piscinaOf = (pool) => pool.#piscina;
-    setSpinMicros = (pool, micros) => pool.#slab.setSpin(micros);
   }
 }
 
