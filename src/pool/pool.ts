@@ -52,7 +52,7 @@ const MAX_BATCH = 128;
  * returned in a median 30–46 µs against 107–125 µs through piscina, yet with each
  * configuration alone in its own process, sequential go() with 100 µs of
  * spinning ranged from 7% slower to 16% faster than without (medians over 6–12
- * processes, seven comparisons): a miss pays an extra wake-up, and the host seems
+ * processes, nine comparisons): a miss pays an extra wake-up, and the host seems
  * to schedule a vCPU that spun later for its next wake-ups. Not worth a core's
  * polling by default; a pool opts in.
  */
