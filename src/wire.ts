@@ -83,15 +83,16 @@ export function allocState(n: number): SharedArrayBuffer {
 // SLOT_TASKS tasks (`SLOT_BYTES` each): task 0 is the call's own, the others are
 // tasks handed to the call while its worker spins. Main owns a slot from
 // dispatch until the call returned or its worker died, so no two calls share a
-// slot at the same time. The slab starts with two pool words.
+// slot at the same time. The slab starts with the pool words (POOL_HEADER_BYTES).
 //
 // ── Spinning workers ───────────────────────────────────────────────────────
 // Waking a worker that sleeps in Atomics.wait costs tens of µs on a VM (most of
 // a lone task's latency); a worker that is still running takes a message in
-// well under one. So after the task of a slot call, a worker may spin, like
-// Go's spinning threads: it posts the response on parentPort (instead of
-// returning it), then polls its slot's WORD_HANDOFF for up to the pool's
-// spinMicros before it returns the call to piscina.
+// well under one. So in a pool with spinMicros > 0, after the task of a slot
+// call, a worker may spin, like Go's spinning threads: it arms its slot's
+// WORD_HANDOFF, posts the response on parentPort (instead of returning it),
+// then polls WORD_HANDOFF for up to spinMicros before it returns the call.
+// Only spinning pools count POOL_WORD_WAITING and make handoff ports.
 //   WORD_HANDOFF  OFF → SPINNING (worker, store; only while it holds the pool's
 //                 spinner word: at most one spinner per pool)
 //                 SPINNING → HANDED (main, CAS: it posts one WireHanded on the

@@ -57,9 +57,9 @@ describe('spinning workers', () => {
     // A transfer list naming a buffer twice: postMessage throws DataCloneError.
     const r = await go(t.sum, [new Uint8Array(buffer)], { pool, transfer: [buffer, buffer] });
     expect(r.errorKind).toBe('Validation');
-    const t0 = performance.now();
+    // Without the skip message the worker would wait for index i forever, holding
+    // the only thread: this task would never settle (the test would time out).
     expect((await go(t.add, [4, 4], { pool })).value).toBe(8);
-    expect(performance.now() - t0).toBeLessThan(250); // not stuck waiting for the spin to end
   });
 
   it("move a handed task's transfer list and cancel a handed task through its signal", async () => {

@@ -96,7 +96,7 @@ export class Slab {
     Atomics.add(this.words, POOL_WORD_WAITING, 1);
   }
 
-  /** Sets the pool's spinMicros, read by its workers each time they may spin. */
+  /** Sets the pool's spinMicros: once, before its workers start (they read it at start-up and each spin). */
   setSpin(micros: number): void {
     Atomics.store(this.words, POOL_WORD_SPIN, micros);
   }

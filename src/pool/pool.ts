@@ -52,7 +52,7 @@ const MAX_BATCH = 128;
  * returned in a median 30–46 µs against 107–125 µs through piscina, yet with each
  * configuration alone in its own process, sequential go() with 100 µs of
  * spinning ranged from 7% slower to 16% faster than without (medians over 6–12
- * processes, nine comparisons): a miss pays an extra wake-up, and the host seems
+ * processes, ten comparisons): a miss pays an extra wake-up, and the host seems
  * to schedule a vCPU that spun later for its next wake-ups. Not worth a core's
  * polling by default; a pool opts in.
  */
@@ -63,9 +63,8 @@ let tagCount = 0;
 
 /**
  * The piscina instance under a pool: for bench/go-worker.bench.ts, whose
- * piscina baseline runs on the very threads the pool uses (on a VM, which
- * threads a run lands on moves latency by 2x). Internal: not exported from the
- * package root.
+ * piscina baseline runs on the very threads the pool uses, and for tests that
+ * count its calls. Internal: not exported from the package root.
  */
 export let piscinaOf: (pool: Pool) => Piscina;
 
@@ -99,7 +98,9 @@ export class Pool implements PoolSource, AsyncDisposable {
   readonly #threads = new Map<number, ThreadInfo>();
   /** Each worker's handoff port (src/wire.ts "Spinning workers"), by threadId. */
   readonly #ports = new Map<number, MessagePort>();
+  /** The in-flight slot calls, tracked only when the pool spins (spinMicros > 0). */
   #slotCalls: CallRecord[] = [];
+  readonly #spins: boolean;
   #everStarted = false;
   #poison: KindError | undefined;
   #closed = false;
@@ -127,7 +128,9 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#slab = new Slab(this.#maxCalls);
     // Spinning takes a core while it lasts: never with one core (it would
     // starve the main thread that is about to hand the next task).
-    this.#slab.setSpin(availableParallelism() < 2 ? 0 : (options.spinMicros ?? SPIN_MICROS));
+    const spinMicros = availableParallelism() < 2 ? 0 : (options.spinMicros ?? SPIN_MICROS);
+    this.#spins = spinMicros > 0;
+    this.#slab.setSpin(spinMicros);
     this.#piscina = new Piscina({
       filename: ENTRY,
       minThreads,
@@ -271,7 +274,7 @@ export class Pool implements PoolSource, AsyncDisposable {
   }
 
   #dispatch(jobs: Job[]): void {
-    if (jobs.length === 1 && this.#slotCalls.length > 0 && this.#hand(jobs[0] as Job)) return;
+    if (this.#slotCalls.length > 0 && jobs.length === 1 && this.#hand(jobs[0] as Job)) return;
     const rec = new CallRecord(++this.#nextCall, this.#tag, jobs, this.#slab);
     let transferList: unknown[] | undefined;
     for (let i = 0; i < jobs.length; i++) {
@@ -282,8 +285,10 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#inflight++;
     this.#dispatched += jobs.length;
     if (jobs.length > 1) this.#keepAlive ??= setInterval(noop, 60_000);
-    if (rec.isSlot) this.#slotCalls.push(rec);
-    this.#slab.posted();
+    if (this.#spins) {
+      if (rec.isSlot) this.#slotCalls.push(rec);
+      this.#slab.posted();
+    }
     let running: Promise<unknown>;
     try {
       running = this.#piscina.run(
@@ -317,7 +322,7 @@ export class Pool implements PoolSource, AsyncDisposable {
   }
 
   #endSlotCall(rec: CallRecord): void {
-    if (!rec.isSlot) return;
+    if (!this.#spins || !rec.isSlot) return;
     const i = this.#slotCalls.indexOf(rec);
     if (i >= 0) this.#slotCalls.splice(i, 1);
   }
@@ -348,7 +353,7 @@ export class Pool implements PoolSource, AsyncDisposable {
     const tid = rec.threadId;
     if (tid === 0) {
       // The call never reached the task entry.
-      this.#slab.neverStarted();
+      if (this.#spins) this.#slab.neverStarted();
       const unsettled = rec.unsettled();
       if (isDataCloneError(err)) {
         if (unsettled.length === 1) {

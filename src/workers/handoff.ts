@@ -40,17 +40,19 @@ const slab = (workerData as { threadlineSlab?: SharedArrayBuffer } | null | unde
 const poolWords = slab === undefined ? undefined : new Int32Array(slab, 0, POOL_WORDS);
 
 // The port main hands tasks on: made here and sent to main once, at start-up
-// (before piscina's ready message, so main knows it before any call).
+// (before piscina's ready message, so main knows it before any call). Only for
+// a pool that spins: POOL_WORD_SPIN is set before its workers start and never
+// changes, so a pool with spinning off pays for no port and no counting.
 let port: MessagePort | undefined;
-if (poolWords !== undefined && parentPort !== null) {
+if (poolWords !== undefined && Atomics.load(poolWords, POOL_WORD_SPIN) > 0 && parentPort !== null) {
   const channel = new MessageChannel();
   port = channel.port2;
   parentPort.postMessage([HANDOFF_PORT_MESSAGE, threadId, channel.port1], [channel.port1]);
 }
 
-/** Counts a piscina call as started (main counted it as waiting when it posted it). */
+/** Counts a piscina call as started: main counted it as waiting (spinning pools only). */
 export function callEntered(): void {
-  if (poolWords !== undefined) Atomics.sub(poolWords, POOL_WORD_WAITING, 1);
+  if (port !== undefined) Atomics.sub(poolWords as Int32Array, POOL_WORD_WAITING, 1);
 }
 
 /** Becomes the pool's spinner, if spinning is on, nobody spins, and no piscina call waits. */
@@ -59,7 +61,6 @@ export function startSpinning(): boolean {
   return (
     port !== undefined &&
     words !== undefined &&
-    Atomics.load(words, POOL_WORD_SPIN) > 0 &&
     Atomics.load(words, POOL_WORD_WAITING) === 0 &&
     Atomics.compareExchange(words, POOL_WORD_SPINNER, 0, threadId) === 0
   );
