@@ -16,8 +16,19 @@
 // A round starts one process per contender (the order rotating from round to
 // round); a process warms up with 1000 tasks, then reports the mean µs per task
 // over SEQ sequential tasks. Ratios are medians of the per-round ratios.
+//
+// Placement: whether a worker wakes on the main thread's vCPU or on the other,
+// halted one decides most of a round trip here (measured per thread from
+// /proc: the same code took 16-22 or 42-48 µs of main-thread CPU per task,
+// depending on placement alone). So besides free placement ("none"), the bench
+// pins threads with taskset, the same way for every contender: "cross" puts
+// the main thread on CPU 0 and every other thread of the process on CPU 1 (a
+// worker pool as meant: tasks run beside the event loop), "same" puts all on
+// CPU 0. Pinned rounds vary little, so they need fewer.
 
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -27,7 +38,9 @@ import { createPool, go, threadlineSpanProcessor } from 'threadline';
 import * as tasks from '../dist/test/fixtures/bench-tasks.js';
 
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 3 : 12;
+/** Rounds per placement: free placement varies by 2-4x from process to process, pinned much less. */
+const ROUNDS = { none: quick ? 3 : 12, cross: quick ? 2 : 5, same: quick ? 2 : 5 };
+type Placement = keyof typeof ROUNDS;
 const SEQ = 3000;
 const WARMUP = 1000;
 const THREADS = 2;
@@ -36,8 +49,28 @@ const TASKS_FILE = fileURLToPath(new URL('../dist/test/fixtures/bench-tasks.js',
 const CONTENDERS = ['go()', 'go(), spinMicros 100', 'go(), tracing on', 'piscina.run'] as const;
 type Contender = (typeof CONTENDERS)[number];
 
+/** Pins this process's threads (see the file-top comment); taskset applies per thread id. */
+function pin(placement: Placement): void {
+  if (placement === 'none') return;
+  for (const tid of readdirSync('/proc/self/task')) {
+    const cpu = tid === String(process.pid) || placement === 'same' ? '0' : '1';
+    execFileSync('taskset', ['-pc', cpu, tid], { stdio: 'ignore' });
+  }
+}
+
+/** Whether threads can be pinned here: taskset present and two CPUs. */
+function canPin(): boolean {
+  if (availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One contender's run, in this process: mean µs per sequential no-op task. */
-async function solo(who: Contender): Promise<number> {
+async function solo(who: Contender, placement: Placement): Promise<number> {
   let run: () => Promise<unknown>;
   let close: () => Promise<void>;
   if (who === 'piscina.run') {
@@ -73,6 +106,9 @@ async function solo(who: Contender): Promise<number> {
     run = () => go(tasks.noop, [], { pool });
     close = () => pool.close();
   }
+  // Every thread exists after a few tasks (minThreads = maxThreads): pin them, then warm up.
+  for (let i = 0; i < 100; i++) await run();
+  pin(placement);
   for (let i = 0; i < WARMUP; i++) await run();
   const t0 = performance.now();
   for (let i = 0; i < SEQ; i++) await run();
@@ -88,43 +124,51 @@ function median(xs: number[]): number {
 }
 
 function main(): void {
+  const placements: Placement[] = canPin() ? ['none', 'cross', 'same'] : ['none'];
   console.log(
-    `go-worker isolated bench: node ${process.version}, ${THREADS} threads, one process per contender and round, ${ROUNDS} rounds, ${SEQ} sequential no-op tasks per process`,
+    `go-worker isolated bench: node ${process.version}, ${THREADS} threads, one process per contender and round, ${SEQ} sequential no-op tasks per process; placements ${placements.join(', ')}${placements.length === 1 ? ' (taskset or a second CPU missing: no pinned rounds)' : ''}`,
   );
   const self = fileURLToPath(import.meta.url);
-  const us = new Map<Contender, number[]>(CONTENDERS.map((c) => [c, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < CONTENDERS.length; k++) {
-      const who = CONTENDERS[(k + round) % CONTENDERS.length] as Contender;
-      const out = execFileSync(process.execPath, [...process.execArgv, self, `--solo=${who}`], {
-        encoding: 'utf8',
-      });
-      (us.get(who) as number[]).push(Number(out.trim().split('\n').pop()));
+  for (const placement of placements) {
+    const us = new Map<Contender, number[]>(CONTENDERS.map((c) => [c, []]));
+    for (let round = 0; round < ROUNDS[placement]; round++) {
+      for (let k = 0; k < CONTENDERS.length; k++) {
+        const who = CONTENDERS[(k + round) % CONTENDERS.length] as Contender;
+        const out = execFileSync(
+          process.execPath,
+          [...process.execArgv, self, `--solo=${who}`, `--pin=${placement}`],
+          { encoding: 'utf8' },
+        );
+        (us.get(who) as number[]).push(Number(out.trim().split('\n').pop()));
+      }
     }
-  }
-  console.table(
-    CONTENDERS.map((c) => {
-      const xs = us.get(c) as number[];
-      return {
-        contender: c,
-        'median µs/task': median(xs).toFixed(1),
-        spread: `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`,
-      };
-    }),
-  );
-  const base = us.get('piscina.run') as number[];
-  console.log('\nratios (median over the rounds of the ratio within a round, min–max):');
-  for (const c of CONTENDERS.slice(0, 3)) {
-    const per = (us.get(c) as number[]).map((x, i) => x / (base[i] as number));
-    console.log(
-      `  ${c} / piscina.run: ${median(per).toFixed(2)} (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})`,
+    console.log(`\nplacement ${placement}, ${ROUNDS[placement]} rounds:`);
+    console.table(
+      CONTENDERS.map((c) => {
+        const xs = us.get(c) as number[];
+        return {
+          contender: c,
+          'median µs/task': median(xs).toFixed(1),
+          spread: `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`,
+        };
+      }),
     );
+    const base = us.get('piscina.run') as number[];
+    console.log('ratios (median over the rounds of the ratio within a round, min–max):');
+    for (const c of CONTENDERS.slice(0, 3)) {
+      const per = (us.get(c) as number[]).map((x, i) => x / (base[i] as number));
+      console.log(
+        `  ${c} / piscina.run: ${median(per).toFixed(2)} (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})`,
+      );
+    }
   }
 }
 
 const soloArg = process.argv.find((a) => a.startsWith('--solo='));
 if (soloArg !== undefined) {
-  console.log((await solo(soloArg.slice('--solo='.length) as Contender)).toFixed(2));
+  const placement = (process.argv.find((a) => a.startsWith('--pin='))?.slice(6) ??
+    'none') as Placement;
+  console.log((await solo(soloArg.slice('--solo='.length) as Contender, placement)).toFixed(2));
 } else {
   main();
 }

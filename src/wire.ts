@@ -92,7 +92,8 @@ export function allocState(n: number): SharedArrayBuffer {
 // call, a worker may spin, like Go's spinning threads: it arms its slot's
 // WORD_HANDOFF, posts the response on parentPort (instead of returning it),
 // then polls WORD_HANDOFF for up to spinMicros before it returns the call.
-// Only spinning pools count POOL_WORD_WAITING and make handoff ports.
+// Only spinning pools count POOL_WORD_WAITING; every pool's workers make a
+// handoff port (see "Direct calls" for what a pool that does not spin uses it for).
 //   WORD_HANDOFF  OFF → SPINNING (worker, store; only while it holds the pool's
 //                 spinner word: at most one spinner per pool)
 //                 SPINNING → HANDED (main, CAS: it posts one WireHanded on the
@@ -101,6 +102,24 @@ export function allocState(n: number): SharedArrayBuffer {
 //                 SPINNING → OFF (worker, CAS: time is up; or main, at close)
 // A worker stops spinning at once when POOL_WORD_WAITING > 0: a piscina call is
 // waiting to start, perhaps for this very thread.
+
+// ── Direct calls ─────────────────────────────────────────────────────────────
+// In a pool that does not spin, a lone task dispatched while no piscina call is
+// in flight is posted as a one-task WireCall straight on an idle worker's
+// handoff port: no piscina task record, no piscina reply. The worker answers on
+// the same port with exactly one WireResult `[tag, call id, 0, response]`, or
+// `[tag, call id, -1, undefined]` when main canceled the task before it
+// started. State words, timeouts, aborts and exactly-once are those of any
+// call. What piscina's call would tell main otherwise:
+//   the worker died: main watches each thread's 'exit' (and its last 'error',
+//     for out-of-memory and uncaught exceptions), takes the answers already in
+//     the port, then requeues a task still QUEUED and fails one that RUNNING;
+//   the process must stay alive: main refs the port while the call is out;
+//   the thread is busy: piscina does not know, so threadline ends idle threads
+//     itself (piscina's idleTimeout is off) and the worker runs one call at a
+//     time, whichever of a direct and a piscina call arrives first.
+// Idle workers wait in their event loop (piscina atomics 'async') so that a
+// message on the port reaches them.
 
 /** Tasks a slot call can hold: its own and those handed to it while its worker spins. */
 export const SLOT_TASKS = 16;

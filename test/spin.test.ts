@@ -23,12 +23,6 @@ describe('spinning workers', () => {
     for (let i = 0; i < 5; i++) expect((await go(t.nap, [1], { pool })).value).toBe('slept');
   });
 
-  it('make one piscina call per task with spinMicros 0', async () => {
-    await using pool = createPool({ maxThreads: 1, spinMicros: 0 });
-    for (let i = 0; i < 20; i++) expect((await go(t.add, [i, 1], { pool })).value).toBe(i + 1);
-    expect(calls(pool)).toBe(20);
-  });
-
   it('time a handed task out: Timeout, the thread is replaced, the next task runs', async () => {
     await using pool = createPool({ maxThreads: 1, spinMicros: 500_000 });
     await go(t.noop, [], { pool });

@@ -133,14 +133,29 @@ describe('go(handle) on a worker', () => {
       expect((await go(t.add, [1, 1], { pool: p })).value).toBe(2);
     });
 
-    it('settles Panic, with the stray error as cause, a task whose worker an earlier task killed', async () => {
+    it("settles Panic, with the stray error as cause, the task running when an earlier task's timer throws", async () => {
       const p = pool();
-      const stray = await go(t.strayThrow, [], { pool: p });
+      const stray = await go(t.strayThrow, [100], { pool: p });
       expect(stray.value).toBe('returned');
-      const victim = await go(t.nap, [200], { pool: p });
+      // One thread: the nap runs where the timer fires, 100 ms in.
+      const victim = await go(t.nap, [5_000], { pool: p });
       expect(victim.errorKind).toBe('Panic');
-      expect(victim.error?.message).toContain('stray async throw');
+      expect(victim.error?.message).toMatch(
+        /^threadline: worker \d+ exited while running task "nap": stray async throw$/,
+      );
+      expect((victim.error as Error & { cause: Error }).cause.message).toBe('stray async throw');
       expect((await go(t.add, [2, 2], { pool: p })).value).toBe(4);
+    });
+
+    it('replaces a worker that a stray timer killed while idle; the next task runs', async () => {
+      const p = pool();
+      const first = await go(t.threadOf, [], { pool: p });
+      expect((await go(t.strayThrow, [1], { pool: p })).value).toBe('returned');
+      // Idle workers wait in their event loop (piscina atomics 'async'): the timer fires now.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const next = await go(t.threadOf, [], { pool: p });
+      expect(next.ok).toBe(true);
+      expect(next.value).not.toBe(first.value);
     });
 
     it('settles every task Panic with the bootstrap error when workers cannot start', async () => {

@@ -9,9 +9,14 @@
 // in flight (two per thread: the next call waits in piscina, ready to run).
 // piscina never gets a per-task AbortSignal (it would skip its fast paths):
 // cancellation and timeouts work on the call's shared state words instead.
-// A lone job goes first to a worker that spins after its last task (src/wire.ts
-// "Spinning workers"): handed on that worker's port, it skips both piscina and
-// the wake-up of a sleeping thread.
+// A lone job while no piscina call is in flight becomes a direct call (src/wire.ts
+// "Direct calls"): posted on an idle worker's handoff port, it skips piscina's
+// dispatch and reply path (measured: a bare postMessage round trip costs about
+// 0.5-0.7x a piscina.run round trip). Idle workers therefore wait in their
+// event loop (piscina atomics 'async'), and threadline, not piscina, ends idle
+// threads (piscina would see a thread running a direct call as idle).
+// In a pool that spins instead (spinMicros > 0), a lone job goes first to a
+// worker that spins after its last task (src/wire.ts "Spinning workers").
 //
 // Invariants:
 //   Every job settles exactly once (Job.done), whichever comes first of its
@@ -20,12 +25,15 @@
 //     cancels it QUEUED → CANCELED by CAS; a job requeued after its worker died
 //     had never left QUEUED.
 //   #inflight is the number of piscina calls not yet returned or failed.
+//   #direct holds the direct calls in flight, at most one per thread, and only
+//     threads with a handoff port; a direct call is posted only while
+//     #inflight is 0, so it never queues behind a piscina call in its worker.
 //   #slotCalls holds the in-flight slot calls (the only ones that spin).
 //   After close() or a bootstrap failure (#poison), nothing is dispatched again.
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { MessagePort, Worker } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import { Piscina } from 'piscina';
 import type { ErrorKind } from '../observe/error-kind.js';
@@ -72,6 +80,8 @@ interface ThreadInfo {
   readonly worker: Worker;
   exited: boolean;
   reason: WorkerExitReason | undefined;
+  /** The last 'error' the worker emitted (an uncaught exception, running out of memory). */
+  error: unknown;
   waiters: (() => void)[];
 }
 
@@ -101,6 +111,15 @@ export class Pool implements PoolSource, AsyncDisposable {
   /** The in-flight slot calls, tracked only when the pool spins (spinMicros > 0). */
   #slotCalls: CallRecord[] = [];
   readonly #spins: boolean;
+  /** The direct calls in flight, by threadId (see the invariants). */
+  readonly #direct = new Map<number, CallRecord>();
+  /** The thread of the last direct call: the next one prefers it (warm caches). */
+  #lastThread = 0;
+  readonly #minThreads: number;
+  readonly #idleTimeout: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() when the pool last finished a call. */
+  #lastActive = 0;
   #everStarted = false;
   #poison: KindError | undefined;
   #closed = false;
@@ -122,6 +141,8 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.name = options.name ?? `pool-${++poolCount}`;
     this.#maxThreads = options.maxThreads ?? availableParallelism();
     const minThreads = Math.min(options.minThreads ?? 1, this.#maxThreads);
+    this.#minThreads = minThreads;
+    this.#idleTimeout = options.idleTimeout ?? 30_000;
     this.#maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.#maxCalls = this.#maxThreads * 2;
     this.#tag = `tl${process.pid}.${++tagCount}`;
@@ -135,7 +156,11 @@ export class Pool implements PoolSource, AsyncDisposable {
       filename: ENTRY,
       minThreads,
       maxThreads: this.#maxThreads,
-      idleTimeout: options.idleTimeout ?? 30_000,
+      // threadline ends idle threads itself (#reapIdle): piscina would end a
+      // thread that runs a direct call, which it does not see.
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // Idle workers wait in their event loop, where direct calls reach them.
+      atomics: this.#spins ? 'sync' : 'async',
       resourceLimits: options.resourceLimits,
       execArgv: options.execArgv,
       env: options.env,
@@ -273,8 +298,115 @@ export class Pool implements PoolSource, AsyncDisposable {
     return false;
   }
 
+  /** A thread that can take a direct call now (the last one used first), or 0. */
+  #idleThread(): number {
+    const last = this.#lastThread;
+    if (last !== 0 && this.#canTakeDirect(last)) return last;
+    for (const tid of this.#ports.keys()) if (this.#canTakeDirect(tid)) return tid;
+    return 0;
+  }
+
+  /** Whether thread `tid` can take a direct call: alive, watched for its exit, not busy, not ending. */
+  #canTakeDirect(tid: number): boolean {
+    if (this.#direct.has(tid) || !this.#ports.has(tid)) return false;
+    const info = this.#threads.get(tid);
+    return info !== undefined && !info.exited && info.reason === undefined;
+  }
+
+  /** Posts a lone job as a direct call; false when no thread can take one. */
+  #postDirect(job: Job): boolean {
+    const tid = this.#idleThread();
+    if (tid === 0) return false;
+    const port = this.#ports.get(tid) as MessagePort;
+    const rec = new CallRecord(++this.#nextCall, this.#tag, [job], this.#slab);
+    this.#dispatched++;
+    try {
+      port.postMessage(rec.call, job.transferList as never);
+    } catch (err) {
+      const error = new KindError(
+        'Validation',
+        `threadline: task "${job.name}" arguments cannot be cloned: ${String((err as Error).message)}`,
+        { cause: err },
+      );
+      rec.settle(job, notStarted(error, 'Validation'), this);
+      rec.release();
+      return true;
+    }
+    this.#calls.set(rec.id, rec);
+    this.#direct.set(tid, rec);
+    // Keeps the process alive until the answer (the worker itself is unref'd while piscina sees it idle).
+    port.ref();
+    rec.armTimeouts(this);
+    return true;
+  }
+
+  /** A direct call's answer: its response (index 0), or index -1 when it was skipped. */
+  #onDirectMessage(tid: number, m: unknown): void {
+    const w = m as WireResult;
+    const rec = this.#calls.get(w[1]);
+    if (rec === undefined || this.#direct.get(tid) !== rec) return;
+    if (w[2] >= 0) rec.respond(w[2], w[3], this);
+    this.#endDirect(tid, rec);
+    for (const job of rec.unsettled()) {
+      // The worker answered without a response for a task main had not settled:
+      // a bug, reported rather than left hanging.
+      const error = new KindError(
+        'Panic',
+        `threadline: internal: worker ${tid} answered task "${job.name}" without a result`,
+      );
+      rec.settle(job, notStarted(error, 'Panic'), this);
+    }
+    this.#calls.delete(rec.id);
+    rec.release();
+    this.#afterCall();
+  }
+
+  #endDirect(tid: number, rec: CallRecord, port = this.#ports.get(tid)): void {
+    this.#direct.delete(tid);
+    port?.unref();
+    rec.returned(undefined, this);
+    this.#lastThread = tid;
+  }
+
+  /**
+   * The thread of a direct call exited: answers it already sent are taken
+   * first (they may still sit in the port), then what never started is
+   * requeued and what was running fails, as for a piscina call.
+   */
+  #directThreadExited(
+    tid: number,
+    info: ThreadInfo,
+    code: number,
+    port: MessagePort | undefined,
+  ): void {
+    const rec = this.#direct.get(tid);
+    if (rec === undefined) return;
+    if (port !== undefined) {
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+        const w = m.message as WireResult;
+        if (w[1] === rec.id && w[2] >= 0) rec.respond(w[2], w[3], this);
+      }
+    }
+    this.#endDirect(tid, rec, port);
+    this.#lastThread = 0;
+    const err = info.error ?? new Error(`worker exited with code: ${code}`);
+    const oom = isOom(err);
+    if (info.reason === undefined) info.reason = oom ? 'oom' : 'crash';
+    rec.salvage(err, oom, this, (jobs) => this.#requeue(rec, jobs));
+    this.#calls.delete(rec.id);
+    rec.release();
+    this.#afterCall();
+  }
+
   #dispatch(jobs: Job[]): void {
-    if (this.#slotCalls.length > 0 && jobs.length === 1 && this.#hand(jobs[0] as Job)) return;
+    if (jobs.length === 1) {
+      const job = jobs[0] as Job;
+      if (this.#spins) {
+        if (this.#slotCalls.length > 0 && this.#hand(job)) return;
+      } else if (this.#inflight === 0 && this.#postDirect(job)) {
+        return;
+      }
+    }
     const rec = new CallRecord(++this.#nextCall, this.#tag, jobs, this.#slab);
     let transferList: unknown[] | undefined;
     for (let i = 0; i < jobs.length; i++) {
@@ -330,7 +462,7 @@ export class Pool implements PoolSource, AsyncDisposable {
   #onMessage(m: unknown): void {
     if (!Array.isArray(m)) return;
     if (m[0] !== this.#tag) {
-      if (m[0] === HANDOFF_PORT_MESSAGE) this.#ports.set(m[1] as number, m[2] as MessagePort);
+      if (m[0] === HANDOFF_PORT_MESSAGE) this.#addPort(m[1] as number, m[2] as MessagePort);
       return;
     }
     const w = m as WireResult; // indexed, not destructured: no iterator per message
@@ -345,6 +477,16 @@ export class Pool implements PoolSource, AsyncDisposable {
       this.#calls.delete(rec.id);
       rec.release();
     }
+  }
+
+  #addPort(tid: number, port: MessagePort): void {
+    // The worker loaded the task entry: it started (a crash now is not a bootstrap failure).
+    this.#everStarted = true;
+    this.#ports.set(tid, port);
+    this.#threadInfo(tid);
+    if (this.#spins) return;
+    port.on('message', (m: unknown) => this.#onDirectMessage(tid, m));
+    port.unref(); // ref'd only while a direct call is in flight
   }
 
   #onFail(rec: CallRecord, err: unknown): void {
@@ -430,8 +572,47 @@ export class Pool implements PoolSource, AsyncDisposable {
   }
 
   #afterCall(): void {
-    if (this.#inflight === 0 && this.#drained !== undefined) this.#drained();
+    this.#lastActive = performance.now();
+    if (this.#inflight === 0 && this.#direct.size === 0) {
+      if (this.#drained !== undefined) this.#drained();
+      this.#armReaper();
+    }
     this.#pump();
+  }
+
+  /** Arms the idle-thread timer when there are threads above minThreads to end. */
+  #armReaper(): void {
+    if (this.#idleTimer !== undefined || this.#closed) return;
+    if (this.#piscina.threads.length <= this.#minThreads) return;
+    this.#idleTimer = setTimeout(() => this.#reapIdle(), this.#idleTimeout);
+    this.#idleTimer.unref();
+  }
+
+  /**
+   * Ends the threads above minThreads once the whole pool has been idle for
+   * idleTimeout (piscina's rule per thread, here per pool: a thread that runs
+   * nothing while others work is kept; it costs memory, not CPU). The most
+   * recently used threads stay.
+   */
+  #reapIdle(): void {
+    this.#idleTimer = undefined;
+    if (this.#closed || this.#inflight > 0 || this.#direct.size > 0 || this.#queued > 0) return;
+    const idleFor = performance.now() - this.#lastActive;
+    if (idleFor < this.#idleTimeout) {
+      this.#idleTimer = setTimeout(() => this.#reapIdle(), this.#idleTimeout - idleFor);
+      this.#idleTimer.unref();
+      return;
+    }
+    let extra = this.#piscina.threads.length - this.#minThreads;
+    for (const worker of this.#piscina.threads) {
+      if (extra <= 0) break;
+      if (worker.threadId === this.#lastThread && this.#minThreads > 0) continue;
+      const info = this.#threadInfo(worker.threadId);
+      if (info === undefined || info.exited || info.reason !== undefined) continue;
+      info.reason = 'idle';
+      void worker.terminate();
+      extra--;
+    }
   }
 
   #onPoolError(err: unknown): void {
@@ -467,13 +648,25 @@ export class Pool implements PoolSource, AsyncDisposable {
     for (const worker of this.#piscina.threads) {
       const id = worker.threadId;
       if (this.#threads.has(id)) continue;
-      const info: ThreadInfo = { worker, exited: false, reason: undefined, waiters: [] };
+      const info: ThreadInfo = {
+        worker,
+        exited: false,
+        reason: undefined,
+        error: undefined,
+        waiters: [],
+      };
       this.#threads.set(id, info);
-      worker.once('exit', () => {
+      worker.on('error', (err: unknown) => {
+        info.error = err;
+      });
+      worker.once('exit', (code: number) => {
         info.exited = true;
         this.#threads.delete(id);
-        this.#ports.get(id)?.close();
+        const port = this.#ports.get(id);
         this.#ports.delete(id);
+        if (this.#lastThread === id) this.#lastThread = 0;
+        this.#directThreadExited(id, info, code, port);
+        port?.close();
         recordWorkerExit(this.name, info.reason ?? 'idle');
         for (const w of info.waiters.splice(0)) w();
       });
@@ -526,11 +719,12 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#settleWaiting(this.#closedError(), 'Closed');
     for (const rec of this.#slotCalls) rec.stopSpin();
     this.#closing = (async () => {
-      if (this.#inflight > 0) {
+      if (this.#inflight > 0 || this.#direct.size > 0) {
         await new Promise<void>((resolve) => {
           this.#drained = resolve;
         });
       }
+      if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
       this.#unobserve();
       await this.#piscina.destroy().catch(() => {});
     })();

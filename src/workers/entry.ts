@@ -12,13 +12,26 @@
 // state words instead of carrying a buffer (src/wire.ts "One-task calls").
 // After its task, a slot call may spin (./handoff.ts): it posts the response
 // like a batch and runs the tasks main hands it, until the spin ends.
+// A direct call (src/wire.ts "Direct calls") is a one-task call main posts on
+// the handoff port instead of through piscina, while this thread is idle; its
+// response goes back on that port.
 //
 // Invariants:
 //   Word WORD_CURRENT names the running task's index, -1 between tasks; main
 //     reads it to find the task a dying or timed-out worker was running.
 //   The response of a task is posted before its state word moves to DONE.
+//   One call at a time: a call (piscina's or direct) that arrives while an
+//     async one still runs starts after it (`busy`). Main posts a direct call
+//     only while no piscina call is in flight, but a piscina call posted after
+//     it may still arrive first: messages on two ports are not ordered.
 
-import { parentPort, type TransferListItem, threadId, workerData } from 'node:worker_threads';
+import {
+  type MessagePort,
+  parentPort,
+  type TransferListItem,
+  threadId,
+  workerData,
+} from 'node:worker_threads';
 import { KindError } from '../observe/kind-error.js';
 import {
   DONE,
@@ -42,7 +55,15 @@ import {
   WORD_CURRENT,
   WORD_THREAD,
 } from '../wire.js';
-import { armSpin, callEntered, spin, startSpinning, stopSpinning } from './handoff.js';
+import {
+  armSpin,
+  callEntered,
+  port as handoffPort,
+  spin,
+  spinning,
+  startSpinning,
+  stopSpinning,
+} from './handoff.js';
 import { type RunOutput, runTask, Transferring } from './run-task.js';
 import { CurrentTask, setCurrentTask } from './task-signal.js';
 
@@ -99,6 +120,28 @@ const slotStarts: Float64Array[] = [];
  * // piscina calls it; see src/pool/pool.ts
  */
 export default function run(wire: WireCall): unknown {
+  if (busy !== undefined) return after(busy, () => run(wire));
+  const out = runCall(wire);
+  if (isPromise(out)) occupy(out);
+  return out;
+}
+
+/** Settles when the async call running on this thread is over; undefined while none runs. */
+let busy: Promise<unknown> | undefined;
+
+function occupy(p: Promise<unknown>): void {
+  busy = p;
+  const clear = (): void => {
+    if (busy === p) busy = undefined;
+  };
+  p.then(clear, clear);
+}
+
+function after<T>(p: Promise<unknown>, next: () => T): Promise<T> {
+  return p.then(next, next);
+}
+
+function runCall(wire: WireCall): unknown {
   const slot = wire[1];
   if (typeof slot === 'number') return runSlot(wire, slot);
   const n = (wire.length - CALL_HEADER) / TASK_FIELDS;
@@ -116,8 +159,8 @@ export default function run(wire: WireCall): unknown {
   return runBatch(wire, state, starts, n);
 }
 
-/** A one-task call whose state words are slot `slot` of the pool's slab. */
-function runSlot(wire: WireCall, slot: number): unknown {
+/** This thread's views of slab slot `slot`: its state words and start times. */
+function slotViews(slot: number): [Int32Array, Float64Array] {
   let state = slotStates[slot];
   let starts = slotStarts[slot];
   if (state === undefined || starts === undefined) {
@@ -129,15 +172,69 @@ function runSlot(wire: WireCall, slot: number): unknown {
     slotStates[slot] = state;
     slotStarts[slot] = starts;
   }
+  return [state, starts];
+}
+
+/** A one-task call whose state words are slot `slot` of the pool's slab. */
+function runSlot(wire: WireCall, slot: number): unknown {
+  const [state, starts] = slotViews(slot);
   Atomics.store(state, WORD_THREAD, threadId);
   callEntered();
   const out = runOne(wire, SLOT_HEADER, state, starts, 0);
   if (out === undefined) return undefined;
   const id = wire[0] as number;
-  const s = state;
-  const t = starts;
-  if (isPromise(out)) return out.then((o) => afterSlotTask(id, o, s, t));
-  return afterSlotTask(id, out, s, t);
+  if (isPromise(out)) return out.then((o) => afterSlotTask(id, o, state, starts));
+  return afterSlotTask(id, out, state, starts);
+}
+
+// ── Direct calls ─────────────────────────────────────────────────────────────
+
+/**
+ * Runs a direct call: one task, its state in a slab slot or its own buffer,
+ * posted on the handoff port. Answers on that port with exactly one
+ * WireResult: the response, or index -1 when main canceled the task first.
+ */
+function runDirect(wire: WireCall): void {
+  if (busy !== undefined) {
+    void after(busy, () => runDirect(wire));
+    return;
+  }
+  const id = wire[0] as number;
+  const slot = wire[1];
+  let state: Int32Array;
+  let starts: Float64Array;
+  let at: number;
+  if (typeof slot === 'number') {
+    [state, starts] = slotViews(slot);
+    at = SLOT_HEADER;
+  } else {
+    const sab = wire[2] as SharedArrayBuffer;
+    state = new Int32Array(sab, 0, HEADER_WORDS + 1);
+    starts = new Float64Array(sab, startOffset(1), 1);
+    at = CALL_HEADER;
+  }
+  Atomics.store(state, WORD_THREAD, threadId);
+  const out = runOne(wire, at, state, starts, 0);
+  if (!isPromise(out)) {
+    directDone(id, out, state);
+    return;
+  }
+  occupy(
+    out.then(
+      (o) => directDone(id, o, state),
+      () => directDone(id, undefined, state), // runTask never rejects; main settles it Panic
+    ),
+  );
+}
+
+function directDone(id: number, out: RunOutput | undefined, state: Int32Array): void {
+  const to = handoffPort as MessagePort;
+  if (out === undefined) to.postMessage([poolTag, id, -1, undefined]);
+  else respond(poolTag, id, 0, out, state, to);
+}
+
+if (handoffPort !== undefined && !spinning()) {
+  handoffPort.on('message', runDirect);
 }
 
 /**
@@ -244,10 +341,17 @@ async function runBatch(
   return ran;
 }
 
-/** Posts task `i`'s response, then marks it DONE (in that order: see the invariants). */
-function respond(tag: string, id: number, i: number, out: RunOutput, state: Int32Array): void {
-  if (out instanceof Transferring) post(tag, id, i, out.response, out.list);
-  else post(tag, id, i, out, undefined);
+/** Posts task `i`'s response (on parentPort unless `to`), then marks it DONE (in that order: see the invariants). */
+function respond(
+  tag: string,
+  id: number,
+  i: number,
+  out: RunOutput,
+  state: Int32Array,
+  to?: MessagePort,
+): void {
+  if (out instanceof Transferring) post(tag, id, i, out.response, out.list, to);
+  else post(tag, id, i, out, undefined, to);
   Atomics.compareExchange(state, HEADER_WORDS + i, RUNNING, DONE);
 }
 
@@ -317,8 +421,9 @@ function post(
   index: number,
   response: WireResponse,
   transferList: TransferListItem[] | undefined,
+  to?: MessagePort,
 ): void {
-  const port = parentPort;
+  const port = to ?? parentPort;
   if (port === null)
     throw new Error('threadline: internal: worker entry loaded on the main thread');
   const message: WireResult = [tag, callId, index, response];

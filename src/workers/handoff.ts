@@ -40,26 +40,35 @@ const slab = (workerData as { threadlineSlab?: SharedArrayBuffer } | null | unde
 const poolWords = slab === undefined ? undefined : new Int32Array(slab, 0, POOL_WORDS);
 
 // The port main hands tasks on: made here and sent to main once, at start-up
-// (before piscina's ready message, so main knows it before any call). Only for
-// a pool that spins: POOL_WORD_SPIN is set before its workers start and never
-// changes, so a pool with spinning off pays for no port and no counting.
-let port: MessagePort | undefined;
-if (poolWords !== undefined && Atomics.load(poolWords, POOL_WORD_SPIN) > 0 && parentPort !== null) {
+// (before piscina's ready message, so main knows it before any call). A pool
+// that spins hands tasks on it to a spinning slot call; a pool that does not
+// posts direct calls on it (src/wire.ts "Direct calls", ./direct.ts).
+// POOL_WORD_SPIN is set before the pool's workers start and never changes, so
+// a pool with spinning off pays for no counting.
+const spins = poolWords !== undefined && Atomics.load(poolWords, POOL_WORD_SPIN) > 0;
+/** This worker's handoff port, undefined outside a pool's worker. */
+export let port: MessagePort | undefined;
+if (poolWords !== undefined && parentPort !== null) {
   const channel = new MessageChannel();
   port = channel.port2;
   parentPort.postMessage([HANDOFF_PORT_MESSAGE, threadId, channel.port1], [channel.port1]);
 }
 
+/** Whether the pool spins (then the port carries handed tasks, not direct calls). */
+export function spinning(): boolean {
+  return spins;
+}
+
 /** Counts a piscina call as started: main counted it as waiting (spinning pools only). */
 export function callEntered(): void {
-  if (port !== undefined) Atomics.sub(poolWords as Int32Array, POOL_WORD_WAITING, 1);
+  if (spins) Atomics.sub(poolWords as Int32Array, POOL_WORD_WAITING, 1);
 }
 
 /** Becomes the pool's spinner, if spinning is on, nobody spins, and no piscina call waits. */
 export function startSpinning(): boolean {
   const words = poolWords;
   return (
-    port !== undefined &&
+    spins &&
     words !== undefined &&
     Atomics.load(words, POOL_WORD_WAITING) === 0 &&
     Atomics.compareExchange(words, POOL_WORD_SPINNER, 0, threadId) === 0
