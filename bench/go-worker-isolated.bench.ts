@@ -14,7 +14,7 @@
 // this bench needs many rounds and reports medians over them.
 //
 // A round starts one process per contender (the order rotating from round to
-// round); a process warms up with 1000 tasks, then reports the mean µs per task
+// round); a process warms up with WARMUP tasks, then reports the mean µs per task
 // over SEQ sequential tasks. Ratios are medians of the per-round ratios.
 //
 // Placement: whether a worker wakes on the main thread's vCPU or on the other,
@@ -41,8 +41,15 @@ const quick = process.argv.includes('--quick');
 /** Rounds per placement: free placement varies by 2-4x from process to process, pinned much less. */
 const ROUNDS = { none: quick ? 3 : 12, cross: quick ? 2 : 5, same: quick ? 2 : 5 };
 type Placement = keyof typeof ROUNDS;
-const SEQ = 3000;
-const WARMUP = 1000;
+const SEQ = 5000;
+/**
+ * Warm-up tasks before the timed ones. With 1000, V8's background threads
+ * (concurrent compilation, GC helpers) still took 5-11 µs of CPU per timed
+ * task (read from /proc per thread), which on pinned CPUs lands on the timed
+ * path and more so for the larger tracing path; after 4000 and a pause they
+ * took about 1.
+ */
+const WARMUP = 4000;
 const THREADS = 2;
 const TASKS_FILE = fileURLToPath(new URL('../dist/test/fixtures/bench-tasks.js', import.meta.url));
 
@@ -110,6 +117,7 @@ async function solo(who: Contender, placement: Placement): Promise<number> {
   for (let i = 0; i < 100; i++) await run();
   pin(placement);
   for (let i = 0; i < WARMUP; i++) await run();
+  await new Promise((resolve) => setTimeout(resolve, 100)); // let background compilation finish
   const t0 = performance.now();
   for (let i = 0; i < SEQ; i++) await run();
   const us = ((performance.now() - t0) * 1000) / SEQ;
