@@ -17,18 +17,12 @@
 // round); a process warms up with WARMUP tasks, then reports the mean µs per task
 // over SEQ sequential tasks. Ratios are medians of the per-round ratios.
 //
-// Placement: whether a worker wakes on the main thread's vCPU or on the other,
-// halted one decides most of a round trip here (measured per thread from
-// /proc: the same code took 16-22 or 42-48 µs of main-thread CPU per task,
-// depending on placement alone). So besides free placement ("none"), the bench
-// pins threads with taskset, the same way for every contender: "cross" puts
-// the main thread on CPU 0 and every other thread of the process on CPU 1 (a
-// worker pool as meant: tasks run beside the event loop), "same" puts all on
-// CPU 0. Pinned rounds vary little, so they need fewer.
+// Placement (./pin.ts): besides free placement ("none"), each contender also
+// runs with its threads pinned, "cross" (main thread on CPU 0, the rest on
+// CPU 1) and "same" (all on CPU 0). Pinned rounds vary little, so they need
+// fewer.
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -36,11 +30,11 @@ import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-b
 import { Piscina } from 'piscina';
 import { createPool, go, threadlineSpanProcessor } from 'threadline';
 import * as tasks from '../dist/test/fixtures/bench-tasks.js';
+import { canPin, type Placement, pinThreads, placementArg } from './pin.js';
 
 const quick = process.argv.includes('--quick');
 /** Rounds per placement: free placement varies by 2-4x from process to process, pinned much less. */
 const ROUNDS = { none: quick ? 3 : 12, cross: quick ? 2 : 5, same: quick ? 2 : 5 };
-type Placement = keyof typeof ROUNDS;
 const SEQ = 5000;
 /**
  * Warm-up tasks before the timed ones. With 1000, V8's background threads
@@ -55,26 +49,6 @@ const TASKS_FILE = fileURLToPath(new URL('../dist/test/fixtures/bench-tasks.js',
 
 const CONTENDERS = ['go()', 'go(), spinMicros 100', 'go(), tracing on', 'piscina.run'] as const;
 type Contender = (typeof CONTENDERS)[number];
-
-/** Pins this process's threads (see the file-top comment); taskset applies per thread id. */
-function pin(placement: Placement): void {
-  if (placement === 'none') return;
-  for (const tid of readdirSync('/proc/self/task')) {
-    const cpu = tid === String(process.pid) || placement === 'same' ? '0' : '1';
-    execFileSync('taskset', ['-pc', cpu, tid], { stdio: 'ignore' });
-  }
-}
-
-/** Whether threads can be pinned here: taskset present and two CPUs. */
-function canPin(): boolean {
-  if (availableParallelism() < 2) return false;
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One contender's run, in this process: mean µs per sequential no-op task. */
 async function solo(who: Contender, placement: Placement): Promise<number> {
@@ -115,7 +89,7 @@ async function solo(who: Contender, placement: Placement): Promise<number> {
   }
   // Every thread exists after a few tasks (minThreads = maxThreads): pin them, then warm up.
   for (let i = 0; i < 100; i++) await run();
-  pin(placement);
+  pinThreads(placement);
   for (let i = 0; i < WARMUP; i++) await run();
   await new Promise((resolve) => setTimeout(resolve, 100)); // let background compilation finish
   const t0 = performance.now();
@@ -174,8 +148,7 @@ function main(): void {
 
 const soloArg = process.argv.find((a) => a.startsWith('--solo='));
 if (soloArg !== undefined) {
-  const placement = (process.argv.find((a) => a.startsWith('--pin='))?.slice(6) ??
-    'none') as Placement;
+  const placement = placementArg(process.argv);
   console.log((await solo(soloArg.slice('--solo='.length) as Contender, placement)).toFixed(2));
 } else {
   main();

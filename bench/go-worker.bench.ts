@@ -2,7 +2,7 @@
 // pipelining postMessage pool (one message per task, no bookkeeping, no
 // cancellation), from the same run on the same machine.
 //
-//   npm run build && npx tsx bench/go-worker.bench.ts [--quick] [--only=<scenario text>]
+//   npm run build && npx tsx bench/go-worker.bench.ts [--quick] [--only=<scenario text>] [--pin=cross|same]
 //
 // Scenarios: no-op and small CPU tasks; sequential latency (one task in flight)
 // and throughput (N tasks in flight); tracing off and on (SDK, always-on
@@ -29,6 +29,11 @@
 // spinning go() blocks in the run, 38-52 µs without). "piscina.run (own pool)"
 // is a separate Piscina with default options, as an application would create it.
 //
+// --pin pins every thread with taskset once the pools are up (./pin.ts): the
+// sequential figures here move 3x between runs of the same code with free
+// placement (27-105 µs per traced go() in one experiment), far less pinned.
+// bench/go-worker-isolated.bench.ts measures sequential latency per process.
+//
 // Not tinybench: a throughput sample is one batch of N tasks, and alternation
 // across runs matters more here than tinybench's per-task statistics.
 
@@ -42,11 +47,13 @@ import { Piscina } from 'piscina';
 import { createPool, go, type Pool, threadlineSpanProcessor } from 'threadline';
 import { piscinaOf } from '../dist/src/pool/pool.js';
 import * as tasks from '../dist/test/fixtures/bench-tasks.js';
+import { pinThreads, placementArg } from './pin.js';
 
 const quick = process.argv.includes('--quick');
 // --only=<text>: run only the scenarios whose name contains <text> (while profiling).
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const RUNS = quick ? 3 : 10;
+const placement = placementArg(process.argv);
 const N = quick ? 5_000 : 50_000; // tasks in flight for throughput
 const SEQ = quick ? 500 : 2_000; // sequential tasks per latency sample
 const BLOCK = 100; // sequential tasks of one contender in a row
@@ -222,12 +229,17 @@ function ratio(rows: Row[], scenario: string, a: string, b: string, scenarioB = 
 async function main(): Promise<void> {
   console.log(
     `go-worker bench: node ${process.version}, ${cpus()[0]?.model ?? '?'} × ${availableParallelism()}, ` +
-      `${THREADS} threads, ${RUNS} runs, N=${N} in flight, ${SEQ} sequential${quick ? ' (quick)' : ''}`,
+      `${THREADS} threads, ${RUNS} runs, N=${N} in flight, ${SEQ} sequential${quick ? ' (quick)' : ''}, placement ${placement}`,
   );
   const pool = createPool({ name: 'bench', minThreads: THREADS, maxThreads: THREADS });
   const piscina = new Piscina({ filename: TASKS_FILE, minThreads: THREADS, maxThreads: THREADS });
   const raw = new RawPool(THREADS);
   const c = contenders(pool, piscina, raw);
+  if (placement !== 'none') {
+    // Every pool's threads up (minThreads = maxThreads), then pinned.
+    for (let i = 0; i < 20; i++) await Promise.all([c.threadline(0), c.piscinaOwn(0), c.raw(0)]);
+    pinThreads(placement);
+  }
   const rows: Row[] = [];
 
   for (const [label, n] of [

@@ -3,6 +3,7 @@
 // real pool. Each test warms its pool up first: the first task of a fresh pool
 // goes through piscina (the workers' ports are not there yet).
 
+import { execFile } from 'node:child_process';
 import { createPool, go, type Pool } from 'threadline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { piscinaOf } from '../dist/src/pool/pool.js';
@@ -158,6 +159,70 @@ describe('direct calls', () => {
     expect((await running).value).toBe('slept');
     expect((await go(t.add, [1, 1], { pool: p })).errorKind).toBe('Closed');
   });
+});
+
+describe('the process', () => {
+  it('stays alive while a direct task runs and exits once the pool is idle', async () => {
+    const code = `
+      import { createPool, go } from 'threadline';
+      import * as t from './dist/test/fixtures/worker-tasks.js';
+      const pool = createPool({ maxThreads: 1 });
+      await go(t.nap, [1], { pool });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Nothing else keeps the event loop alive: only the direct call's port.
+      go(t.nap, [300], { pool }).then((r) => console.log(r.value, r.threadId > 0));
+    `;
+    const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--input-type=module', '-e', code],
+        { cwd: process.cwd(), timeout: 20_000 },
+        (_err, stdout) => resolve({ code: child.exitCode, stdout: String(stdout) }),
+      );
+    });
+    expect(out.stdout.trim()).toBe('slept true');
+    expect(out.code).toBe(0);
+  });
+});
+
+describe('a sequential fault storm', () => {
+  it('settles 80 back-to-back tasks, a third of them faulty, once each with the right kind', async () => {
+    const p = await warmPool({ maxThreads: 2, minThreads: 2 });
+    // A fixed pseudo-random mix (LCG): reproducible, no Math.random.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const expected: (string | undefined)[] = [];
+    const got: (string | undefined)[] = [];
+    for (let i = 0; i < 80; i++) {
+      const x = next();
+      let r: Awaited<ReturnType<typeof go>>;
+      if (x < 0.08) {
+        expected.push('Panic');
+        r = await go(t.exit, [1], { pool: p });
+      } else if (x < 0.16) {
+        expected.push('Timeout');
+        r = await go(t.spin, [10_000], { pool: p, timeoutMs: 30 });
+      } else if (x < 0.24) {
+        expected.push('NotFound');
+        r = await go(t.throwKind, ['NotFound', 'gone'], { pool: p });
+      } else if (x < 0.32) {
+        expected.push('Canceled');
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), 20);
+        r = await go(t.nap, [10_000], { pool: p, signal: ac.signal });
+      } else {
+        expected.push(undefined);
+        r = await go(t.add, [i, 1], { pool: p });
+        if (r.ok) expect(r.value).toBe(i + 1);
+      }
+      got.push(r.errorKind);
+    }
+    expect(got).toEqual(expected);
+    expect(new Set(expected).size).toBe(5); // every kind of fault occurred
+  }, 60_000);
 });
 
 describe('idle threads', () => {

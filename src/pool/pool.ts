@@ -56,13 +56,13 @@ const ENTRY = fileURLToPath(new URL('../workers/entry.js', import.meta.url));
 /** Largest batch of one piscina call. */
 const MAX_BATCH = 128;
 /**
- * Default spinMicros: off. On our 2-vCPU VMs a task handed to a spinning worker
- * returned in a median 30–46 µs against 107–125 µs through piscina, yet with each
- * configuration alone in its own process, sequential go() with 100 µs of
- * spinning ranged from 7% slower to 16% faster than without (medians over 6–12
- * processes, ten comparisons): a miss pays an extra wake-up, and the host seems
- * to schedule a vCPU that spun later for its next wake-ups. Not worth a core's
- * polling by default; a pool opts in.
+ * Default spinMicros: off. Spinning pays only when the spinning worker has a
+ * CPU of its own: sequential go() with spinMicros 100 took about half the time
+ * of a direct call with free thread placement or the worker pinned to another
+ * CPU, but 2-2.5x as long with the worker pinned to the caller's CPU, where the
+ * spin takes the CPU the caller needs (bench/go-worker-isolated.bench.ts, 2
+ * vCPUs). A pool cannot know where its threads run, and each idle moment costs
+ * up to spinMicros of a core: a pool opts in.
  */
 const SPIN_MICROS = 0;
 

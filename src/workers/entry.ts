@@ -19,7 +19,8 @@
 // Invariants:
 //   Word WORD_CURRENT names the running task's index, -1 between tasks; main
 //     reads it to find the task a dying or timed-out worker was running.
-//   The response of a task is posted before its state word moves to DONE.
+//   The response of a task is posted before its state word moves to DONE,
+//     except a direct call's (see directDone).
 //   One call at a time: a call (piscina's or direct) that arrives while an
 //     async one still runs starts after it (`busy`). Main posts a direct call
 //     only while no piscina call is in flight, but a piscina call posted after
@@ -229,8 +230,16 @@ function runDirect(wire: WireCall): void {
 
 function directDone(id: number, out: RunOutput | undefined, state: Int32Array): void {
   const to = handoffPort as MessagePort;
-  if (out === undefined) to.postMessage([poolTag, id, -1, undefined]);
-  else respond(poolTag, id, 0, out, state, to);
+  if (out === undefined) {
+    to.postMessage([poolTag, id, -1, undefined]);
+    return;
+  }
+  // DONE before the post, unlike a batch's task: main gives the call's slot
+  // back as soon as the answer arrives, and a CAS after the post could land on
+  // the slot's next call. Main waits for the answer either way (DONE: keep it).
+  Atomics.compareExchange(state, HEADER_WORDS, RUNNING, DONE);
+  if (out instanceof Transferring) post(poolTag, id, 0, out.response, out.list, to);
+  else post(poolTag, id, 0, out, undefined, to);
 }
 
 if (handoffPort !== undefined && !spinning()) {
@@ -341,17 +350,10 @@ async function runBatch(
   return ran;
 }
 
-/** Posts task `i`'s response (on parentPort unless `to`), then marks it DONE (in that order: see the invariants). */
-function respond(
-  tag: string,
-  id: number,
-  i: number,
-  out: RunOutput,
-  state: Int32Array,
-  to?: MessagePort,
-): void {
-  if (out instanceof Transferring) post(tag, id, i, out.response, out.list, to);
-  else post(tag, id, i, out, undefined, to);
+/** Posts task `i`'s response on parentPort, then marks it DONE (in that order: see the invariants). */
+function respond(tag: string, id: number, i: number, out: RunOutput, state: Int32Array): void {
+  if (out instanceof Transferring) post(tag, id, i, out.response, out.list);
+  else post(tag, id, i, out, undefined);
   Atomics.compareExchange(state, HEADER_WORDS + i, RUNNING, DONE);
 }
 
