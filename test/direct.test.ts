@@ -154,7 +154,9 @@ describe('direct calls', () => {
   it('let close() wait for a running direct task', async () => {
     const p = await warmPool();
     const running = go(t.nap, [200], { pool: p });
-    await sleep(50); // running, not queued: a queued task would settle Closed
+    // Running, not queued (a queued task would settle Closed).
+    for (let i = 0; i < 500 && p.running() === 0; i++) await sleep(10);
+    expect(p.running()).toBe(1);
     await p.close();
     expect((await running).value).toBe('slept');
     expect((await go(t.add, [1, 1], { pool: p })).errorKind).toBe('Closed');
@@ -225,11 +227,58 @@ describe('a sequential fault storm', () => {
   }, 60_000);
 });
 
+describe('exactly once', () => {
+  it('runs each task at most once, and once when it succeeds, in small waves with racing aborts and timeouts', async () => {
+    const p = await warmPool({ minThreads: 2, maxThreads: 2 });
+    const n = 600;
+    const runs = new Int32Array(new SharedArrayBuffer(4 * n));
+    let seed = 5;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const before = calls(p);
+    const results: Awaited<ReturnType<typeof go>>[] = [];
+    // Waves of 1-4 tasks: direct calls on idle threads, piscina calls beside them.
+    for (let i = 0; i < n; ) {
+      const wave: ReturnType<typeof go>[] = [];
+      for (let k = 1 + Math.floor(rand() * 4); k > 0 && i < n; k--, i++) {
+        const ac = new AbortController();
+        const r = rand();
+        if (r < 0.1) queueMicrotask(() => ac.abort());
+        else if (r < 0.25) setTimeout(() => ac.abort(), Math.floor(rand() * 5));
+        const ms = rand() < 0.05 ? 15 : 0;
+        wave.push(
+          go(t.countRun, [runs, i, ms], {
+            pool: p,
+            signal: ac.signal,
+            timeoutMs: r > 0.92 ? 5 : undefined,
+          }),
+        );
+      }
+      results.push(...(await Promise.all(wave)));
+    }
+    results.forEach((r, i) => {
+      expect(runs[i]).toBeLessThanOrEqual(1);
+      if (r.ok) {
+        expect(r.value).toBe(i);
+        expect(runs[i]).toBe(1);
+      } else {
+        expect(['Canceled', 'Timeout']).toContain(r.errorKind);
+      }
+    });
+    expect(results.filter((r) => r.ok).length).toBeGreaterThan(n / 2);
+    // Direct calls took part: expected about 2 per wave of 2.5 tasks on average
+    // (one per idle thread), fewer after a timeout replaced a thread.
+    expect(calls(p) - before).toBeLessThan(0.8 * n);
+  }, 60_000);
+});
+
 describe('idle threads', () => {
   it('end above minThreads once the pool was idle for idleTimeout', async () => {
     const p = await warmPool({ minThreads: 0, maxThreads: 2, idleTimeout: 100 });
     expect(p.threads()).toBeGreaterThan(0);
-    for (let i = 0; i < 50 && p.threads() > 0; i++) await sleep(20);
+    for (let i = 0; i < 250 && p.threads() > 0; i++) await sleep(20);
     expect(p.threads()).toBe(0);
     expect((await go(t.add, [1, 1], { pool: p })).value).toBe(2); // a new thread starts
   });
@@ -255,7 +304,7 @@ describe('a fresh pool', () => {
   it('does not take a worker crash after its first task, a direct call, for a failure to start', async () => {
     const p = createPool({ maxThreads: 1 });
     pools.push(p);
-    await sleep(300); // the worker started and sent its port: the first task goes direct
+    await sleep(1000); // the worker started and sent its port: the first task goes direct
     const before = calls(p);
     // An uncaught exception on the worker right after the task: piscina reports
     // it as a pool 'error', which before any task ended means a failed start.
