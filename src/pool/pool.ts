@@ -46,6 +46,7 @@ import {
 } from '../observe/metrics.js';
 import { HANDOFF_PORT_MESSAGE, type WireResponse, type WireResult } from '../wire.js';
 import { CallRecord, notStarted, Slab } from './call.js';
+import { IdleReaper } from './idle-reaper.js';
 import { abortError, type Job } from './job.js';
 import { checkOptions, type PoolOptions } from './pool-options.js';
 import { subscribe } from './signals.js';
@@ -115,11 +116,7 @@ export class Pool implements PoolSource, AsyncDisposable {
   readonly #direct = new Map<number, CallRecord>();
   /** The thread of the last direct call: the next one prefers it (warm caches). */
   #lastThread = 0;
-  readonly #minThreads: number;
-  readonly #idleTimeout: number;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** performance.now() when the pool last finished a call. */
-  #lastActive = 0;
+  readonly #reaper: IdleReaper;
   #everStarted = false;
   #poison: KindError | undefined;
   #closed = false;
@@ -141,8 +138,6 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.name = options.name ?? `pool-${++poolCount}`;
     this.#maxThreads = options.maxThreads ?? availableParallelism();
     const minThreads = Math.min(options.minThreads ?? 1, this.#maxThreads);
-    this.#minThreads = minThreads;
-    this.#idleTimeout = options.idleTimeout ?? 30_000;
     this.#maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.#maxCalls = this.#maxThreads * 2;
     this.#tag = `tl${process.pid}.${++tagCount}`;
@@ -156,8 +151,8 @@ export class Pool implements PoolSource, AsyncDisposable {
       filename: ENTRY,
       minThreads,
       maxThreads: this.#maxThreads,
-      // threadline ends idle threads itself (#reapIdle): piscina would end a
-      // thread that runs a direct call, which it does not see.
+      // threadline ends idle threads itself (./idle-reaper.ts): piscina would
+      // end a thread that runs a direct call, which it does not see.
       idleTimeout: Number.POSITIVE_INFINITY,
       // Idle workers wait in their event loop, where direct calls reach them.
       atomics: this.#spins ? 'sync' : 'async',
@@ -176,6 +171,12 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#piscina.on('message', (m: unknown) => this.#onMessage(m));
     this.#piscina.on('error', (err: unknown) => this.#onPoolError(err));
     this.#piscina.on('workerCreate', () => this.#trackThreads());
+    this.#reaper = new IdleReaper(options.idleTimeout ?? 30_000, minThreads, {
+      isIdle: () => this.#isIdle(),
+      threads: () => this.#piscina.threads,
+      end: (worker) => this.#endIdle(worker),
+      preferred: () => this.#lastThread,
+    });
     this.#unobserve = observePool(this);
   }
 
@@ -572,47 +573,23 @@ export class Pool implements PoolSource, AsyncDisposable {
   }
 
   #afterCall(): void {
-    this.#lastActive = performance.now();
     if (this.#inflight === 0 && this.#direct.size === 0) {
       if (this.#drained !== undefined) this.#drained();
-      this.#armReaper();
+      if (this.#queued === 0) this.#reaper.idle();
     }
     this.#pump();
   }
 
-  /** Arms the idle-thread timer when there are threads above minThreads to end. */
-  #armReaper(): void {
-    if (this.#idleTimer !== undefined || this.#closed) return;
-    if (this.#piscina.threads.length <= this.#minThreads) return;
-    this.#idleTimer = setTimeout(() => this.#reapIdle(), this.#idleTimeout);
-    this.#idleTimer.unref();
+  #isIdle(): boolean {
+    return !this.#closed && this.#inflight === 0 && this.#direct.size === 0 && this.#queued === 0;
   }
 
-  /**
-   * Ends the threads above minThreads once the whole pool has been idle for
-   * idleTimeout (piscina's rule per thread, here per pool: a thread that runs
-   * nothing while others work is kept; it costs memory, not CPU). The most
-   * recently used threads stay.
-   */
-  #reapIdle(): void {
-    this.#idleTimer = undefined;
-    if (this.#closed || this.#inflight > 0 || this.#direct.size > 0 || this.#queued > 0) return;
-    const idleFor = performance.now() - this.#lastActive;
-    if (idleFor < this.#idleTimeout) {
-      this.#idleTimer = setTimeout(() => this.#reapIdle(), this.#idleTimeout - idleFor);
-      this.#idleTimer.unref();
-      return;
-    }
-    let extra = this.#piscina.threads.length - this.#minThreads;
-    for (const worker of this.#piscina.threads) {
-      if (extra <= 0) break;
-      if (worker.threadId === this.#lastThread && this.#minThreads > 0) continue;
-      const info = this.#threadInfo(worker.threadId);
-      if (info === undefined || info.exited || info.reason !== undefined) continue;
-      info.reason = 'idle';
-      void worker.terminate();
-      extra--;
-    }
+  #endIdle(worker: Worker): boolean {
+    const info = this.#threadInfo(worker.threadId);
+    if (info === undefined || info.exited || info.reason !== undefined) return false;
+    info.reason = 'idle';
+    void worker.terminate();
+    return true;
   }
 
   #onPoolError(err: unknown): void {
@@ -724,7 +701,7 @@ export class Pool implements PoolSource, AsyncDisposable {
           this.#drained = resolve;
         });
       }
-      if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+      this.#reaper.stop();
       this.#unobserve();
       await this.#piscina.destroy().catch(() => {});
     })();
