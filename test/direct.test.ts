@@ -8,6 +8,7 @@ import { createPool, go, type Pool } from 'threadline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { piscinaOf } from '../dist/src/pool/pool.js';
 import * as t from '../dist/test/fixtures/worker-tasks.js';
+import { expectRanOnce, seeded } from './support/runs.js';
 
 /** piscina calls completed by the pool's piscina: a direct call makes none. */
 const calls = (pool: Pool): number => piscinaOf(pool as never).completed;
@@ -191,11 +192,7 @@ describe('a sequential fault storm', () => {
   it('settles 80 back-to-back tasks, a third of them faulty, once each with the right kind', async () => {
     const p = await warmPool({ maxThreads: 2, minThreads: 2 });
     // A fixed pseudo-random mix (LCG): reproducible, no Math.random.
-    let seed = 7;
-    const next = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
-    };
+    const next = seeded(7);
     const expected: (string | undefined)[] = [];
     const got: (string | undefined)[] = [];
     for (let i = 0; i < 80; i++) {
@@ -232,11 +229,7 @@ describe('exactly once', () => {
     const p = await warmPool({ minThreads: 2, maxThreads: 2 });
     const n = 600;
     const runs = new Int32Array(new SharedArrayBuffer(4 * n));
-    let seed = 5;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const rand = seeded(5);
     const before = calls(p);
     const results: Awaited<ReturnType<typeof go>>[] = [];
     // Waves of 1-4 tasks: direct calls on idle threads, piscina calls beside them.
@@ -258,16 +251,7 @@ describe('exactly once', () => {
       }
       results.push(...(await Promise.all(wave)));
     }
-    results.forEach((r, i) => {
-      expect(runs[i]).toBeLessThanOrEqual(1);
-      if (r.ok) {
-        expect(r.value).toBe(i);
-        expect(runs[i]).toBe(1);
-      } else {
-        expect(['Canceled', 'Timeout']).toContain(r.errorKind);
-      }
-    });
-    expect(results.filter((r) => r.ok).length).toBeGreaterThan(n / 2);
+    expectRanOnce(results, runs);
     // Direct calls took part: expected about 2 per wave of 2.5 tasks on average
     // (one per idle thread), fewer after a timeout replaced a thread.
     expect(calls(p) - before).toBeLessThan(0.8 * n);

@@ -11,6 +11,7 @@ import {
 } from 'threadline';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as t from '../dist/test/fixtures/worker-tasks.js';
+import { expectRanOnce, seeded } from './support/runs.js';
 
 const pools: Pool[] = [];
 function pool(options: Parameters<typeof createPool>[0] = {}): Pool {
@@ -179,11 +180,7 @@ describe('exactly-once execution', () => {
     const p = pool({ maxThreads: 2 });
     const n = 3000;
     const runs = new Int32Array(new SharedArrayBuffer(4 * n));
-    let seed = 99;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const rand = seeded(99);
     const tasks = Array.from({ length: n }, (_, i) => {
       const ac = new AbortController();
       const r = rand();
@@ -195,17 +192,7 @@ describe('exactly-once execution', () => {
         timeoutMs: r > 0.9 ? 20 : undefined,
       });
     });
-    const results = await Promise.all(tasks);
-    results.forEach((r, i) => {
-      expect(runs[i]).toBeLessThanOrEqual(1);
-      if (r.ok) {
-        expect(r.value).toBe(i);
-        expect(runs[i]).toBe(1);
-      } else {
-        expect(['Canceled', 'Timeout']).toContain(r.errorKind);
-      }
-    });
-    expect(results.filter((r) => r.ok).length).toBeGreaterThan(n / 2);
+    expectRanOnce(await Promise.all(tasks), runs);
   });
 });
 
@@ -214,11 +201,7 @@ describe('exactly-once execution', () => {
 type Plan = 'clean' | 'crash' | 'timeout' | 'throw' | 'oom';
 
 function plan(n: number, seed: number): { plan: Plan; kind?: ErrorKind }[] {
-  let s = seed;
-  const rand = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
+  const rand = seeded(seed);
   const throwKinds: ErrorKind[] = ['Validation', 'NotFound', 'Conflict', 'Network', 'Unknown'];
   const out: { plan: Plan; kind?: ErrorKind }[] = [];
   for (let i = 0; i < n; i++) {

@@ -158,6 +158,16 @@ export function notStarted(error: Error, kind: ErrorKind): JobFailure {
   return { failure: { error, kind, startTime: now, endTime: now, elapsedMs: 0, threadId: 0 } };
 }
 
+/** The failure of a job whose arguments postMessage refused to clone (`err`: its DataCloneError). */
+export function notCloned(job: Job, err: unknown): JobFailure {
+  const error = new KindError(
+    'Validation',
+    `threadline: task "${job.name}" arguments cannot be cloned: ${String((err as Error).message)}`,
+    { cause: err },
+  );
+  return notStarted(error, 'Validation');
+}
+
 /** Main's record of one in-flight piscina call. Internal. */
 export class CallRecord {
   readonly id: number;
@@ -247,12 +257,7 @@ export class CallRecord {
     } catch (err) {
       // The worker waits for exactly one message: tell it to skip index i.
       port.postMessage([i] satisfies WireHanded);
-      const error = new KindError(
-        'Validation',
-        `threadline: task "${job.name}" arguments cannot be cloned: ${String((err as Error).message)}`,
-        { cause: err },
-      );
-      this.settle(job, notStarted(error, 'Validation'), pool);
+      this.settle(job, notCloned(job, err), pool);
       return true;
     }
     if (job.timeoutMs !== undefined) {

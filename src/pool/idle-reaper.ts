@@ -46,10 +46,10 @@ export class IdleReaper {
 
   /** The pool has just become idle: arms the timer when there are threads to end. */
   idle(): void {
+    // Nothing to time (no clock read) when no thread is above minThreads and no timer runs.
+    if (this.#timer === undefined && this.#host.threads().length <= this.#minThreads) return;
     this.#since = performance.now();
-    if (this.#timer !== undefined) return; // it re-arms for the rest of the time when it fires
-    if (this.#host.threads().length <= this.#minThreads) return;
-    this.#arm(this.#idleTimeout);
+    if (this.#timer === undefined) this.#arm(this.#idleTimeout); // else it re-arms for the rest when it fires
   }
 
   stop(): void {

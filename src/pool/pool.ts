@@ -45,7 +45,7 @@ import {
   type WorkerExitReason,
 } from '../observe/metrics.js';
 import { HANDOFF_PORT_MESSAGE, type WireResponse, type WireResult } from '../wire.js';
-import { CallRecord, notStarted, Slab } from './call.js';
+import { CallRecord, notCloned, notStarted, Slab } from './call.js';
 import { IdleReaper } from './idle-reaper.js';
 import { abortError, type Job } from './job.js';
 import { checkOptions, type PoolOptions } from './pool-options.js';
@@ -324,12 +324,7 @@ export class Pool implements PoolSource, AsyncDisposable {
     try {
       port.postMessage(rec.call, job.transferList as never);
     } catch (err) {
-      const error = new KindError(
-        'Validation',
-        `threadline: task "${job.name}" arguments cannot be cloned: ${String((err as Error).message)}`,
-        { cause: err },
-      );
-      rec.settle(job, notStarted(error, 'Validation'), this);
+      rec.settle(job, notCloned(job, err), this);
       rec.release();
       return true;
     }
@@ -348,6 +343,7 @@ export class Pool implements PoolSource, AsyncDisposable {
     if (rec === undefined || this.#direct.get(tid) !== rec) return;
     if (w[2] >= 0) rec.respond(w[2], w[3], this);
     this.#endDirect(tid, rec);
+    this.#lastThread = tid;
     for (const job of rec.unsettled()) {
       // The worker answered without a response for a task main had not settled:
       // a bug, reported rather than left hanging.
@@ -366,7 +362,6 @@ export class Pool implements PoolSource, AsyncDisposable {
     this.#direct.delete(tid);
     port?.unref();
     rec.returned(undefined, this);
-    this.#lastThread = tid;
   }
 
   /**
@@ -389,7 +384,6 @@ export class Pool implements PoolSource, AsyncDisposable {
       }
     }
     this.#endDirect(tid, rec, port);
-    this.#lastThread = 0;
     const err = info.error ?? new Error(`worker exited with code: ${code}`);
     const oom = isOom(err);
     if (info.reason === undefined) info.reason = oom ? 'oom' : 'crash';
@@ -500,13 +494,7 @@ export class Pool implements PoolSource, AsyncDisposable {
       const unsettled = rec.unsettled();
       if (isDataCloneError(err)) {
         if (unsettled.length === 1) {
-          const job = unsettled[0] as Job;
-          const error = new KindError(
-            'Validation',
-            `threadline: task "${job.name}" arguments cannot be cloned: ${String((err as Error).message)}`,
-            { cause: err },
-          );
-          rec.settle(job, notStarted(error, 'Validation'), this);
+          rec.settle(unsettled[0] as Job, notCloned(unsettled[0] as Job, err), this);
         } else {
           for (const job of unsettled) job.alone = true;
           this.#requeue(rec, unsettled);
