@@ -35,6 +35,7 @@ import { Effect, Queue } from 'effect';
 import { Channel, recv, select } from 'threadline';
 import { Bench } from 'tinybench';
 import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from 'ts-chan';
+import { FloorChannel, FloorOkChannel } from './floors.js';
 
 const quick = process.argv.includes('--quick');
 // --only=<text>: run only the scenarios whose name contains <text>.
@@ -42,102 +43,6 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const N = quick ? 100_000 : 1_000_000;
 /** Rounds of every task in turn: a load change on a shared machine then hits all alike. */
 const ROUNDS = quick ? 3 : 10;
-
-/** The one-promise-per-operation floor: a channel with nothing but the queueing. */
-class FloorChannel<T> {
-  readonly #cap: number;
-  #buf: T[] = [];
-  #head = 0;
-  #senders: { value: T; resolve: () => void }[] = [];
-  #receivers: ((v: T) => void)[] = [];
-  constructor(cap: number) {
-    this.#cap = cap;
-  }
-  send(value: T): Promise<void> {
-    const r = this.#receivers.shift();
-    if (r !== undefined) {
-      r(value);
-      return Promise.resolve();
-    }
-    if (this.#buf.length - this.#head < this.#cap) {
-      this.#buf.push(value);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#senders.push({ value, resolve }));
-  }
-  recv(): Promise<T> {
-    if (this.#buf.length > this.#head) {
-      const v = this.#buf[this.#head++] as T;
-      if (this.#head > 1024) {
-        this.#buf = this.#buf.slice(this.#head);
-        this.#head = 0;
-      }
-      const s = this.#senders.shift();
-      if (s !== undefined) {
-        this.#buf.push(s.value);
-        s.resolve();
-      }
-      return Promise.resolve(v);
-    }
-    const s = this.#senders.shift();
-    if (s !== undefined) {
-      s.resolve();
-      return Promise.resolve(s.value);
-    }
-    return new Promise((resolve) => this.#receivers.push(resolve));
-  }
-}
-
-/**
- * The same floor, except that a receive hands over Go's `v, ok` pair as a
- * fresh `{ value, ok }` object, as Channel.recv() must (RecvResult): the
- * one-promise-per-operation floor of an API that reports `ok`. Resolving a
- * promise with an object costs more than with a number (allocation, and the
- * `then` lookup of the promise resolution procedure).
- */
-class FloorOkChannel<T> {
-  readonly #cap: number;
-  #buf: T[] = [];
-  #head = 0;
-  #senders: { value: T; resolve: () => void }[] = [];
-  #receivers: ((r: { value: T; ok: boolean }) => void)[] = [];
-  constructor(cap: number) {
-    this.#cap = cap;
-  }
-  send(value: T): Promise<void> {
-    const r = this.#receivers.shift();
-    if (r !== undefined) {
-      r({ value, ok: true });
-      return Promise.resolve();
-    }
-    if (this.#buf.length - this.#head < this.#cap) {
-      this.#buf.push(value);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#senders.push({ value, resolve }));
-  }
-  recv(): Promise<{ value: T; ok: boolean }> {
-    if (this.#buf.length > this.#head) {
-      const v = this.#buf[this.#head++] as T;
-      if (this.#head > 1024) {
-        this.#buf = this.#buf.slice(this.#head);
-        this.#head = 0;
-      }
-      const s = this.#senders.shift();
-      if (s !== undefined) {
-        this.#buf.push(s.value);
-        s.resolve();
-      }
-      return Promise.resolve({ value: v, ok: true });
-    }
-    const s = this.#senders.shift();
-    if (s !== undefined) {
-      s.resolve();
-      return Promise.resolve({ value: s.value, ok: true });
-    }
-    return new Promise((resolve) => this.#receivers.push(resolve));
-  }
-}
 
 /** What a scenario needs from an implementation. */
 interface Impl {

@@ -575,6 +575,64 @@ describe('Channel', () => {
       expect(firedAt).toBeGreaterThanOrEqual(0);
       expect(firedAt).toBeLessThan(total);
     });
+
+    it('lets a timer fire during a 1,000,000-message try-first ping-pong', async () => {
+      // trySend/tryRecv resume no one through a promise of their own: only the
+      // wake-ups of the parked side count against the budget here.
+      const ping = new Channel<number>();
+      const pong = new Channel<number>();
+      const total = 1_000_000;
+      let exchanged = 0;
+      let firedAt = -1;
+      setTimeout(() => {
+        firedAt = exchanged;
+      }, 0);
+      const echo = (async () => {
+        for (;;) {
+          const r = ping.tryRecv() ?? (await ping.recv());
+          if (!r.ok) return;
+          pong.trySend(r.value) || (await pong.send(r.value));
+        }
+      })();
+      for (let i = 0; i < total / 2; i++) {
+        ping.trySend(i) || (await ping.send(i));
+        pong.tryRecv() ?? (await pong.recv());
+        exchanged += 2;
+      }
+      ping.close();
+      await echo;
+      expect(exchanged).toBe(total);
+      expect(firedAt).toBeGreaterThanOrEqual(0);
+      expect(firedAt).toBeLessThan(total);
+    });
+
+    it('lets a timer fire during a 1,000,000-value buffered stream, and the pause gives the producer no head start', async () => {
+      // Producer and consumer take turns on already-resolved promises: with
+      // the buffer neither full nor empty, no one parks. The pause must defer
+      // both sides: a producer left running fills the buffer, and from then
+      // on every value costs it a park and a wake-up (see resolvedVoid).
+      const ch = new Channel<number>(128);
+      const total = 1_000_000;
+      let received = 0;
+      let parked = 0;
+      let firedAt = -1;
+      setTimeout(() => {
+        firedAt = received;
+      }, 0);
+      const producer = (async () => {
+        for (let i = 0; i < total; i++) {
+          if (ch.length === ch.capacity) parked++;
+          await ch.send(i);
+        }
+        ch.close();
+      })();
+      for await (const _ of ch) received++;
+      await producer;
+      expect(received).toBe(total);
+      expect(firedAt).toBeGreaterThanOrEqual(0);
+      expect(firedAt).toBeLessThan(total);
+      expect(parked).toBeLessThan(total / 2);
+    });
   });
 });
 

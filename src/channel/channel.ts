@@ -33,17 +33,18 @@ import type {
   SendOptions,
 } from './types.js';
 import {
-  armPromise,
   type CaseWaiter,
   failSend,
+  handOff,
   K_ITER,
   K_RECV,
   K_SEND,
-  type Parked,
-  Waiter,
+  park,
+  parkRecv,
+  parkSend,
+  takeSent,
   WaitQueue,
   wakeRecv,
-  wakeSend,
 } from './wait-queue.js';
 import { resolvedVoid, resolvedWith } from './yield-budget.js';
 
@@ -168,12 +169,9 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(new ChannelClosedError());
     if (this.#offer(value)) return resolvedVoid();
-    const w = new Waiter(K_SEND, value, signal);
-    const promise = armPromise<void>(w);
     if (this.#sendq === undefined) this.#sendq = new WaitQueue();
-    this.#sendq.push(w);
-    if (signal !== undefined) signal.addEventListener('abort', w, { once: true });
-    return promise;
+    if (signal === undefined) return parkSend(this.#sendq, value);
+    return park<void>(this.#sendq, K_SEND, value, signal);
   }
 
   /**
@@ -185,6 +183,12 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
    * if (!ch.trySend(v)) dropped++;
    */
   trySend(value: T): boolean {
+    // A parked receiver first: #recvq is empty once closed, so this needs no #closed check.
+    const recvq = this.#recvq;
+    if (recvq !== undefined && recvq.size > 0) {
+      handOff(recvq, value);
+      return true;
+    }
     if (this.#closed) throw new ChannelClosedError();
     return this.#offer(value);
   }
@@ -205,13 +209,10 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
     if (ring !== undefined && ring.length > 0)
       return resolvedWith({ value: this.#take(), ok: true });
     const sendq = this.#sendq;
-    if (sendq !== undefined && sendq.size > 0) {
-      const w = sendq.shift() as Parked;
-      const value = w.value as T;
-      wakeSend(w);
-      return resolvedWith({ value, ok: true });
-    }
+    if (sendq !== undefined && sendq.size > 0)
+      return resolvedWith({ value: takeSent(sendq) as T, ok: true });
     if (this.#closed) return resolvedWith({ value: undefined, ok: false });
+    if (signal === undefined) return parkRecv(this.#recvq ?? this.#receivers());
     return this.#parkRecv(K_RECV, signal);
   }
 
@@ -224,8 +225,11 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
    * if (r?.ok) use(r.value);
    */
   tryRecv(): RecvResult<T> | undefined {
-    if (!this.#recvReady()) return undefined;
-    if (this.#isDrained()) return { value: undefined, ok: false };
+    const ring = this.#ring;
+    const sendq = this.#sendq;
+    if ((ring === undefined || ring.length === 0) && (sendq === undefined || sendq.size === 0)) {
+      return this.#closed ? { value: undefined, ok: false } : undefined;
+    }
     return { value: this.#take(), ok: true };
   }
 
@@ -271,7 +275,7 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
   #offer(value: T): boolean {
     const recvq = this.#recvq;
     if (recvq !== undefined && recvq.size > 0) {
-      wakeRecv(recvq.shift() as Parked, value, true);
+      handOff(recvq, value);
       return true;
     }
     if (this.#capacity === 0) return false;
@@ -305,25 +309,14 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
     if (ring !== undefined && ring.length > 0) {
       const value = ring.shift();
       // The buffer was full: the oldest parked sender's value takes the freed slot.
-      if (sendq !== undefined && sendq.size > 0) {
-        const w = sendq.shift() as Parked;
-        ring.push(w.value as T);
-        wakeSend(w);
-      }
+      if (sendq !== undefined && sendq.size > 0) ring.push(takeSent(sendq) as T);
       return value;
     }
-    const w = (sendq as WaitQueue).shift() as Parked;
-    const value = w.value as T;
-    wakeSend(w);
-    return value;
+    return takeSent(sendq as WaitQueue) as T;
   }
 
   #parkRecv<R>(kind: number, signal: AbortSignal | undefined): Promise<R> {
-    const w = new Waiter(kind, undefined, signal);
-    const promise = armPromise<R>(w);
-    this.#receivers().push(w);
-    if (signal !== undefined) signal.addEventListener('abort', w, { once: true });
-    return promise;
+    return park<R>(this.#recvq ?? this.#receivers(), kind, undefined, signal);
   }
 
   #receivers(): WaitQueue {

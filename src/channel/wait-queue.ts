@@ -145,15 +145,135 @@ export class CaseWaiter extends Parked {
 
 function noop(): void {}
 
+/**
+ * park links a new Waiter at the tail of `q` and returns its promise; with a
+ * signal, the waiter listens for its abort. A receive with no signal can only
+ * be resolved (close() wakes receivers with ok=false), so its promise keeps
+ * resolve alone: the executor then stores one function instead of two.
+ *
+ * @example
+ * return park<RecvResult<T>>(recvq, K_RECV, undefined, signal);
+ */
+export function park<V>(
+  q: WaitQueue,
+  kind: number,
+  value: unknown,
+  signal: AbortSignal | undefined,
+): Promise<V> {
+  const w = new Waiter(kind, value, signal);
+  let promise: Promise<V>;
+  if (signal === undefined && kind !== K_SEND) {
+    promise = new Promise<V>((resolve) => {
+      w.resolve = resolve as (value: never) => void;
+    });
+  } else {
+    promise = armPromise<V>(w);
+  }
+  q.push(w);
+  if (signal !== undefined) signal.addEventListener('abort', w, { once: true });
+  return promise;
+}
+
+/**
+ * handOff gives `value` to the oldest receiver parked in `q` (precondition:
+ * q.size > 0). The rendezvous hot path: a plain recv() with no signal is
+ * unlinked and resumed right here, every other kind goes through wakeRecv.
+ * Spelled out rather than composed from shift() and wakeRecv(): the composed
+ * form measured ~10% slower per message in unbuffered ping-pong.
+ */
+export function handOff(q: WaitQueue, value: unknown): void {
+  const w = q.head as Waiter;
+  if (w.kind !== K_RECV || w.signal !== undefined) {
+    wakeRecv(q.shift() as Parked, value, true);
+    return;
+  }
+  const next = w.next;
+  q.head = next;
+  if (next === undefined) q.tail = undefined;
+  else next.prev = undefined;
+  w.next = undefined;
+  w.queue = undefined;
+  if (--q.size === 0 && q.onIdle !== undefined) q.onIdle();
+  resume(w.resolve, { value, ok: true });
+}
+
+/**
+ * parkRecv parks a plain recv() with no signal at the tail of `q`: it can only
+ * be resolved (close() wakes receivers with ok=false), so its promise keeps
+ * resolve alone. Spelled out for the same reason as handOff.
+ */
+export function parkRecv<V>(q: WaitQueue): Promise<V> {
+  const w = new Waiter(K_RECV, undefined, undefined);
+  const promise = new Promise<V>((resolve) => {
+    w.resolve = resolve as (value: never) => void;
+  });
+  const tail = q.tail;
+  w.queue = q;
+  w.prev = tail;
+  if (tail === undefined) q.head = w;
+  else tail.next = w;
+  q.tail = w;
+  if (++q.size === 1 && q.onBusy !== undefined) q.onBusy();
+  return promise;
+}
+
+/**
+ * parkSend parks a plain send() with no signal at the tail of `q`. Spelled out
+ * for the same reason as handOff.
+ */
+export function parkSend(q: WaitQueue, value: unknown): Promise<void> {
+  const w = new Waiter(K_SEND, value, undefined);
+  const promise = armPromise<void>(w);
+  const tail = q.tail;
+  w.queue = q;
+  w.prev = tail;
+  if (tail === undefined) q.head = w;
+  else tail.next = w;
+  q.tail = w;
+  if (++q.size === 1 && q.onBusy !== undefined) q.onBusy();
+  return promise;
+}
+
+/**
+ * takeSent takes the value of the oldest sender parked in `q` (precondition:
+ * q.size > 0) and releases that sender. A plain send() with no signal is
+ * unlinked and resumed right here, every other kind goes through wakeSend.
+ */
+export function takeSent(q: WaitQueue): unknown {
+  const w = q.head as Waiter;
+  const value = w.value;
+  if (w.kind !== K_SEND || w.signal !== undefined) {
+    wakeSend(q.shift() as Parked);
+    return value;
+  }
+  const next = w.next;
+  q.head = next;
+  if (next === undefined) q.tail = undefined;
+  else next.prev = undefined;
+  w.next = undefined;
+  w.queue = undefined;
+  w.value = undefined;
+  if (--q.size === 0 && q.onIdle !== undefined) q.onIdle();
+  resume(w.resolve, undefined);
+  return value;
+}
+
 /** Wakes receiver `w` (already unlinked) with a value, or with ok=false on close. */
 export function wakeRecv(p: Parked, value: unknown, ok: boolean): void {
+  // A plain recv() first: the rendezvous hot path.
+  if (p.kind === K_RECV) {
+    const w = p as Waiter;
+    if (w.signal !== undefined) unlisten(w);
+    resume(w.resolve, { value, ok });
+    return;
+  }
   if (p.kind === K_SELECT) {
     (p as CaseWaiter).owner.win(p as CaseWaiter, value, ok);
     return;
   }
   const w = p as Waiter;
-  unlisten(w);
-  resume(w.resolve, w.kind === K_RECV ? { value, ok } : { value, done: !ok });
+  if (w.signal !== undefined) unlisten(w);
+  resume(w.resolve, { value, done: !ok });
 }
 
 /** Releases sender `w` (already unlinked) whose value was taken. */
@@ -164,7 +284,7 @@ export function wakeSend(p: Parked): void {
     return;
   }
   const w = p as Waiter;
-  unlisten(w);
+  if (w.signal !== undefined) unlisten(w);
   resume(w.resolve, undefined);
 }
 
@@ -176,17 +296,15 @@ export function failSend(p: Parked, error: unknown): void {
     return;
   }
   const w = p as Waiter;
-  unlisten(w);
+  if (w.signal !== undefined) unlisten(w);
   w.reject(error);
 }
 
-/** Stops listening for an abort: the operation committed. */
+/** Stops listening for an abort: the operation committed. Precondition: w.signal is set. */
 function unlisten(w: Waiter): void {
-  const signal = w.signal;
-  if (signal !== undefined) {
-    w.signal = undefined;
-    signal.removeEventListener('abort', w);
-  }
+  const signal = w.signal as AbortSignal;
+  w.signal = undefined;
+  signal.removeEventListener('abort', w);
 }
 
 /**
@@ -217,8 +335,16 @@ export class WaitQueue {
 
   /** shift unlinks and returns the oldest waiter, or undefined when empty. */
   shift(): Parked | undefined {
+    // remove() specialised for the head (its prev is undefined): every wake-up goes through here.
     const w = this.head;
-    if (w !== undefined) this.remove(w);
+    if (w === undefined) return undefined;
+    const next = w.next;
+    this.head = next;
+    if (next === undefined) this.tail = undefined;
+    else next.prev = undefined;
+    w.next = undefined;
+    w.queue = undefined;
+    if (--this.size === 0 && this.onIdle !== undefined) this.onIdle();
     return w;
   }
 

@@ -7,38 +7,42 @@
 // timers, I/O callbacks and setImmediate wait until the loops end (ts-chan's
 // "microtask queue footgun"; Go's scheduler preempts instead).
 //
-// How: a window opens with the first operation after the event loop turned and
-// schedules one setImmediate that closes it. Each operation that resumes a
-// caller (a non-blocking send/recv/select or the wake-up of a parked one) takes
-// one unit of the window's budget. Every BUDGET units the window checks its
-// clock; once it has run for SLICE_MS, further resumptions are queued and
-// released by that setImmediate: the loops pause for one event-loop turn, so
-// timers and I/O run, then go on. Timers and I/O therefore wait at most about
-// SLICE_MS (plus BUDGET operations) behind a busy channel loop; Go preempts a
-// goroutine after 10 ms.
+// How: every operation that resumes a caller (a non-blocking send/recv/select
+// or the wake-up of a parked one) counts down `budget`. Every BUDGET
+// resumptions the count runs out and check() reads the clock: the first check
+// opens a slice and schedules one setImmediate that ends it; a check that finds
+// its slice older than SLICE_MS defers this and every further resumption to
+// that setImmediate: the loops pause for one event-loop turn, so timers and I/O
+// run, then go on. A program whose event loop turns anyway ends each slice
+// before it is SLICE_MS old and is never deferred. Timers and I/O therefore
+// wait at most about SLICE_MS (plus 2 * BUDGET operations) behind a busy
+// channel loop; Go preempts a goroutine after 10 ms.
 // Commits stay synchronous (values move at once, in FIFO order); only the
 // notification of the caller is delayed, and it keeps its order.
+// Why a countdown with the clock and the setImmediate off the hot path: an
+// earlier version opened a window (one setImmediate) at the first operation of
+// every event-loop turn and counted up against a limit; in buffered
+// producer→consumer, where every message costs three resumptions, that
+// bookkeeping measured 10-25% of the time per message.
 // Why a time slice and not a plain count: every event-loop turn lets V8 run
 // its pending GC tasks (a scavenge job is posted when the young generation is
 // 80% full). Yielding every 1024 operations (~0.2 ms) ran a small scavenge at
 // nearly every turn and kept the young generation from growing: unbuffered
 // producer→consumer then measured ~230 instead of ~140 ns per message in about
-// half the processes (bench/channel.bench.ts). A 4 ms slice costs one
-// performance.now() per BUDGET operations of a busy loop, nothing otherwise.
+// half the processes (bench/channel.bench.ts).
 // The price: a driver that spins on microtasks waiting for such a resumption
 // (fc.scheduler().waitFor without a macrotask-yielding act, a busy
 // `await Promise.resolve()` loop) never lets the setImmediate run: it livelocks.
 //
 // Invariants:
-//   `open` is true from a window's first resumption until its flush(); the
-//   window's one setImmediate is scheduled when `open` goes false -> true.
-//   `spent` counts the window's resumptions since its last clock check.
-//   `sliceStart` is the clock reading at the window's first check, -1 before it.
+//   `budget` > 0: resumptions may run now; check() runs when it reaches 0.
+//   `sliceStart` >= 0 exactly while a slice is open, and then one
+//   setImmediate(endSlice) is scheduled; endSlice closes the slice.
 //   `pending` holds (resolve, value) pairs in the order they were deferred; it
-//   is non-empty only while a flush is scheduled, and once it is non-empty
-//   every resumption of the window is deferred (order is kept).
-//   Cost: one setImmediate per window (per event-loop turn that used a
-//   channel, or per SLICE_MS of a busy loop), one counter update per operation.
+//   is non-empty only while a slice is open, and while it is non-empty
+//   `budget` stays <= 0, so every further resumption is deferred (order kept).
+//   Cost: one counter update per operation; per BUDGET operations one clock
+//   read, and one setImmediate per slice.
 
 /** Resumptions between two checks of the window's clock. */
 export const BUDGET = 1024;
@@ -47,14 +51,12 @@ export const SLICE_MS = 4;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-let spent = 0;
-let open = false;
+let budget = BUDGET;
 let sliceStart = -1;
 let pending: unknown[] = [];
 
-function flush(): void {
-  spent = 0;
-  open = false;
+function endSlice(): void {
+  budget = BUDGET;
   sliceStart = -1;
   if (pending.length === 0) return;
   const batch = pending;
@@ -62,22 +64,17 @@ function flush(): void {
   for (let i = 0; i < batch.length; i += 2) (batch[i] as (v: unknown) => void)(batch[i + 1]);
 }
 
-/** take spends one unit; false when the caller must be resumed after the next turn. */
-function take(): boolean {
-  if (!open) {
-    open = true;
-    setImmediate(flush);
-  }
-  return ++spent <= BUDGET || checkSlice();
-}
-
-/** Every BUDGET units: true (go on) while the window's slice has time left. */
-function checkSlice(): boolean {
+/** Every BUDGET resumptions: true (go on) unless the slice has run for SLICE_MS. */
+function check(): boolean {
   if (pending.length > 0) return false;
   const now = performance.now();
-  if (sliceStart < 0) sliceStart = now;
-  else if (now - sliceStart >= SLICE_MS) return false;
-  spent = 1;
+  if (sliceStart < 0) {
+    sliceStart = now;
+    setImmediate(endSlice);
+  } else if (now - sliceStart >= SLICE_MS) {
+    return false;
+  }
+  budget = BUDGET;
   return true;
 }
 
@@ -87,7 +84,21 @@ function deferred<V>(value: V): Promise<V> {
   });
 }
 
-/** resolvedVoid is the result of an operation that completed without blocking. */
+/** take spends one unit; false when the caller must be resumed after the next turn. */
+function take(): boolean {
+  // A call, not `--budget > 0 || check()` spelled out in each caller: the
+  // spelled-out form made the channel's hot paths measurably slower.
+  return --budget > 0 || check();
+}
+
+/**
+ * resolvedVoid is the result of a send that completed without blocking.
+ * Counted like any resumption although a loop of such sends alone cannot run
+ * forever (it fills the buffer): left uncounted, a buffered producer runs on
+ * while its deferred consumer waits, fills the buffer and parks, and from then
+ * on every message costs a park and a wake-up (measured 1.4x slower per
+ * message, bench/channel.bench.ts buffered producer→consumer).
+ */
 export function resolvedVoid(): Promise<void> {
   return take() ? RESOLVED : deferred<void>(undefined);
 }
