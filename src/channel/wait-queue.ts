@@ -5,13 +5,15 @@
 //   The queue is an intrusive doubly linked list: a Parked is in at most one
 //   queue, and w.queue names it (undefined once the waiter left: woken,
 //   withdrawn or aborted). Push, shift and remove are O(1) and allocate nothing.
-//   size equals the number of linked waiters.
+//   size equals the number of linked waiters. tail is the newest waiter
+//   when size >= 2 and undefined when size <= 1 (then head is the only one).
 //   onBusy runs when size goes 0 -> 1 and onIdle when it goes 1 -> 0 (after()
 //   refs and unrefs its timer there); both are undefined on ordinary channels.
 //
 // A Parked is one parked operation. A plain send/recv/iteration parks a Waiter,
 // which owns its promise (resolve/reject) and, when given a signal, is itself
-// the abort listener (handleEvent), so parking allocates no closure. A select
+// the abort listener (handleEvent), so parking allocates no closure besides
+// the promise's. A select
 // parks one CaseWaiter per case, all pointing at the same SelectOwner, which
 // settles the select and withdraws the losing cases when one of them is woken.
 // wakeRecv/wakeSend/failSend settle a waiter that its channel has just unlinked.
@@ -174,87 +176,55 @@ export function park<V>(
   return promise;
 }
 
+// The rendezvous hot path: handOff, parkRecv, parkSend and takeSent serve a
+// plain send()/recv() with no signal, the common case, without park()'s and
+// wakeRecv()'s dispatch on kind and signal; every other waiter takes the
+// general path. Against the general path alone they measured 3-5% fewer
+// instructions per message (callgrind, unbuffered ping-pong and
+// producer→consumer).
+
 /**
  * handOff gives `value` to the oldest receiver parked in `q` (precondition:
- * q.size > 0). The rendezvous hot path: a plain recv() with no signal is
- * unlinked and resumed right here, every other kind goes through wakeRecv.
- * Spelled out rather than composed from shift() and wakeRecv(): the composed
- * form measured ~10% slower per message in unbuffered ping-pong.
+ * q.size > 0) and resumes it.
  */
 export function handOff(q: WaitQueue, value: unknown): void {
-  const w = q.head as Waiter;
-  if (w.kind !== K_RECV || w.signal !== undefined) {
-    wakeRecv(q.shift() as Parked, value, true);
-    return;
-  }
-  const next = w.next;
-  q.head = next;
-  if (next === undefined) q.tail = undefined;
-  else next.prev = undefined;
-  w.next = undefined;
-  w.queue = undefined;
-  if (--q.size === 0 && q.onIdle !== undefined) q.onIdle();
-  resume(w.resolve, { value, ok: true });
+  const w = q.shift() as Waiter;
+  if (w.kind !== K_RECV || w.signal !== undefined) wakeRecv(w, value, true);
+  else resume(w.resolve, { value, ok: true });
 }
 
 /**
  * parkRecv parks a plain recv() with no signal at the tail of `q`: it can only
  * be resolved (close() wakes receivers with ok=false), so its promise keeps
- * resolve alone. Spelled out for the same reason as handOff.
+ * resolve alone.
  */
 export function parkRecv<V>(q: WaitQueue): Promise<V> {
   const w = new Waiter(K_RECV, undefined, undefined);
   const promise = new Promise<V>((resolve) => {
     w.resolve = resolve as (value: never) => void;
   });
-  const tail = q.tail;
-  w.queue = q;
-  w.prev = tail;
-  if (tail === undefined) q.head = w;
-  else tail.next = w;
-  q.tail = w;
-  if (++q.size === 1 && q.onBusy !== undefined) q.onBusy();
+  q.push(w);
   return promise;
 }
 
-/**
- * parkSend parks a plain send() with no signal at the tail of `q`. Spelled out
- * for the same reason as handOff.
- */
+/** parkSend parks a plain send() with no signal at the tail of `q`. */
 export function parkSend(q: WaitQueue, value: unknown): Promise<void> {
   const w = new Waiter(K_SEND, value, undefined);
   const promise = armPromise<void>(w);
-  const tail = q.tail;
-  w.queue = q;
-  w.prev = tail;
-  if (tail === undefined) q.head = w;
-  else tail.next = w;
-  q.tail = w;
-  if (++q.size === 1 && q.onBusy !== undefined) q.onBusy();
+  q.push(w);
   return promise;
 }
 
 /**
  * takeSent takes the value of the oldest sender parked in `q` (precondition:
- * q.size > 0) and releases that sender. A plain send() with no signal is
- * unlinked and resumed right here, every other kind goes through wakeSend.
+ * q.size > 0) and releases that sender.
  */
 export function takeSent(q: WaitQueue): unknown {
-  const w = q.head as Waiter;
+  const w = q.shift() as Waiter;
   const value = w.value;
-  if (w.kind !== K_SEND || w.signal !== undefined) {
-    wakeSend(q.shift() as Parked);
-    return value;
-  }
-  const next = w.next;
-  q.head = next;
-  if (next === undefined) q.tail = undefined;
-  else next.prev = undefined;
-  w.next = undefined;
-  w.queue = undefined;
   w.value = undefined;
-  if (--q.size === 0 && q.onIdle !== undefined) q.onIdle();
-  resume(w.resolve, undefined);
+  if (w.kind !== K_SEND || w.signal !== undefined) wakeSend(w);
+  else resume(w.resolve, undefined);
   return value;
 }
 
@@ -317,19 +287,31 @@ function unlisten(w: Waiter): void {
  */
 export class WaitQueue {
   head: Parked | undefined = undefined;
+  /** The newest waiter when there are two or more; undefined otherwise (see below). */
   tail: Parked | undefined = undefined;
   size = 0;
   onBusy: (() => void) | undefined = undefined;
   onIdle: (() => void) | undefined = undefined;
 
+  // Why `tail` stays undefined for a lone waiter: a channel and its queues live
+  // long (old generation) and every parked waiter is new, so each store of a
+  // waiter into the queue takes V8's write barrier slow path (the remembered
+  // set). A lone waiter, the rendezvous case, then costs one such store, not two.
+
   /** push links `w` at the tail. Precondition: `w` is in no queue. */
   push(w: Parked): void {
     w.queue = this;
-    w.prev = this.tail;
     w.next = undefined;
-    if (this.tail === undefined) this.head = w;
-    else this.tail.next = w;
-    this.tail = w;
+    const head = this.head;
+    if (head === undefined) {
+      w.prev = undefined;
+      this.head = w;
+    } else {
+      const last = this.tail ?? head;
+      w.prev = last;
+      last.next = w;
+      this.tail = w;
+    }
     if (++this.size === 1 && this.onBusy !== undefined) this.onBusy();
   }
 
@@ -340,9 +322,11 @@ export class WaitQueue {
     if (w === undefined) return undefined;
     const next = w.next;
     this.head = next;
-    if (next === undefined) this.tail = undefined;
-    else next.prev = undefined;
-    w.next = undefined;
+    if (next !== undefined) {
+      next.prev = undefined;
+      if (next.next === undefined) this.tail = undefined;
+      w.next = undefined;
+    }
     w.queue = undefined;
     if (--this.size === 0 && this.onIdle !== undefined) this.onIdle();
     return w;
@@ -353,8 +337,10 @@ export class WaitQueue {
     const { prev, next } = w;
     if (prev === undefined) this.head = next;
     else prev.next = next;
-    if (next === undefined) this.tail = prev;
-    else next.prev = prev;
+    if (next !== undefined) next.prev = prev;
+    const head = this.head;
+    if (head === undefined || head.next === undefined) this.tail = undefined;
+    else if (next === undefined) this.tail = prev;
     w.prev = undefined;
     w.next = undefined;
     w.queue = undefined;
