@@ -30,7 +30,7 @@ import { FloorChannel, FloorOkChannel, MinimalChannel } from './floors.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const ROUNDS = quick ? 1 : 5;
+const ROUNDS = quick ? 1 : 7;
 const N = quick ? 100_000 : 1_000_000;
 const REPS = 3;
 
