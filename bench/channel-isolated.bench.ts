@@ -6,16 +6,13 @@
 //   npm run build && npx tsx bench/channel-isolated.bench.ts [--quick] [--only=<scenario text>]
 //
 // Why a process each: bench/channel.bench.ts runs every contender in one
-// process, each with its own compiled copy of the scenario; yet they share a
-// heap and V8's heuristics, and there the figures of one contender move with
-// the others around it: the minimal channel of ./floors.ts measured 15% faster
-// than threadline without its yield budget in one process (pp try-first,
-// 91-94 vs 102-109 ns), and the same in processes of their own (91-118 vs
-// 97-135). An application uses one channel library; here each runs alone.
-// Processes differ among themselves (the same code measures ~100 or ~130 ns
-// per message from one process to the next), so the bench needs rounds: a
-// round starts one process per contender, in an order that rotates; ratios are
-// medians of the per-round ratios.
+// process, each with its own compiled copy of the scenario; yet they still
+// share a heap, its young-generation sizing and GC timing, and V8's
+// heuristics, while an application uses one channel library. Here each runs
+// alone. Processes differ among themselves (the same code measures ~100 or
+// ~130 ns per message from one process to the next on the VMs we use), so the
+// bench needs rounds: a round starts one process per contender, in an order
+// that rotates; ratios are medians of the per-round ratios.
 //
 // A process warms up with 3 runs of 100k messages, then reports the median of
 // REPS timed runs of N messages (ns per message).
