@@ -22,7 +22,10 @@
 // "floor {value, ok}" is the same channel whose recv resolves with a fresh
 // `{ value, ok }` object, as threadline's recv() must (Go's `v, ok := <-ch`);
 // "try-first" is threadline's `ch.trySend(v) || (await ch.send(v))` and
-// `ch.tryRecv() ?? (await ch.recv())`, which awaits only when it would block.
+// `ch.tryRecv() ?? (await ch.recv())`, which awaits only when it would block;
+// "minimal try-first" runs the same idiom on an unbuffered channel with nothing
+// but two linked queues, the bound for any channel on a rendezvous (all three
+// in ./floors.ts).
 
 import * as os from 'node:os';
 import * as v8 from 'node:v8';
@@ -35,7 +38,7 @@ import { Effect, Queue } from 'effect';
 import { Channel, recv, select } from 'threadline';
 import { Bench } from 'tinybench';
 import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from 'ts-chan';
-import { FloorChannel, FloorOkChannel } from './floors.js';
+import { FloorChannel, FloorOkChannel, MinimalChannel } from './floors.js';
 
 const quick = process.argv.includes('--quick');
 // --only=<text>: run only the scenarios whose name contains <text>.
@@ -52,7 +55,24 @@ interface Impl {
 
 type Make = (capacity: number) => Impl;
 
-const impls: Record<string, Make | undefined> = {
+/** A channel with the try-first API: the idiom calls it directly, never through a wrapper. */
+interface TryFirstChannel extends Impl {
+  trySend(v: number): boolean;
+  tryRecv(): { value: unknown } | undefined;
+  recv(): Promise<{ value: unknown }>;
+}
+
+/**
+ * The try-first contenders. "minimal try-first" (./floors.ts) is an unbuffered
+ * channel with nothing but two linked queues: the bound for any channel on a
+ * rendezvous, so it runs in the unbuffered scenarios only.
+ */
+const tryFirstImpls: Record<string, (capacity: number) => TryFirstChannel> = {
+  'threadline try-first': (cap) => new Channel<number>(cap) as TryFirstChannel,
+  'minimal try-first': () => new MinimalChannel<number>() as TryFirstChannel,
+};
+
+const impls: Record<string, Make> = {
   'floor (1 promise/op)': (cap) => {
     const ch = new FloorChannel<number>(cap);
     return { send: (v) => ch.send(v), recv: () => ch.recv() };
@@ -65,7 +85,6 @@ const impls: Record<string, Make | undefined> = {
     const ch = new Channel<number>(cap);
     return { send: (v) => ch.send(v), recv: () => ch.recv() };
   },
-  'threadline try-first': undefined, // inlined below: the idiom must not go through a wrapper call
   'async-channel': (cap) => {
     const ch = new AsyncChannel<number>(cap);
     return { send: (v) => ch.push(v), recv: () => ch.get() };
@@ -97,8 +116,13 @@ async function producerConsumer(_: Deps, make: Make, cap: number, n: number): Pr
   await producer;
 }
 
-async function producerConsumerTryFirst(d: Deps, _: Make, cap: number, n: number): Promise<void> {
-  const ch = new d.Channel<number>(cap);
+async function producerConsumerTryFirst(
+  _: Deps,
+  make: Make,
+  cap: number,
+  n: number,
+): Promise<void> {
+  const ch = make(cap) as TryFirstChannel;
   const producer = (async () => {
     for (let i = 0; i < n; i++) ch.trySend(i) || (await ch.send(i));
   })();
@@ -119,9 +143,9 @@ async function pingPong(_: Deps, make: Make, _cap: number, n: number): Promise<v
   await echo;
 }
 
-async function pingPongTryFirst(d: Deps, _: Make, _cap: number, n: number): Promise<void> {
-  const ping = new d.Channel<number>();
-  const pong = new d.Channel<number>();
+async function pingPongTryFirst(_: Deps, make: Make, _cap: number, n: number): Promise<void> {
+  const ping = make(0) as TryFirstChannel;
+  const pong = make(0) as TryFirstChannel;
   const echo = (async () => {
     for (let i = 0; i < n / 2; i++) {
       const r = ping.tryRecv() ?? (await ping.recv());
@@ -238,12 +262,24 @@ function addScenarios(
   const none: Make = () => {
     throw new Error('unused');
   };
+  // Table order: the floors, threadline and the try-first contenders, then the other libraries.
+  const entries = Object.entries(impls);
+  const contenders: [string, Make, boolean][] = [
+    ...entries.slice(0, 3).map(([name, make]): [string, Make, boolean] => [name, make, false]),
+    ...Object.entries(tryFirstImpls).map(([name, make]): [string, Make, boolean] => [
+      name,
+      make,
+      true,
+    ]),
+    ...entries.slice(3).map(([name, make]): [string, Make, boolean] => [name, make, false]),
+  ];
   for (const [scenario, cap] of [
     ['unbuffered producer→consumer', 0],
     ['buffered(128) producer→consumer', 128],
   ] as const) {
-    for (const [impl, make] of rotate(Object.entries(impls), round)) {
-      if (make === undefined) add(scenario, impl, producerConsumerTryFirst, none, cap);
+    for (const [impl, make, tryFirst] of rotate(contenders, round)) {
+      if (impl === 'minimal try-first' && cap > 0) continue; // unbuffered only
+      if (tryFirst) add(scenario, impl, producerConsumerTryFirst, make, cap);
       else {
         const shown = impl + (impl === '@thi.ng/csp' && cap === 0 ? ' cap 1' : '');
         add(scenario, shown, producerConsumer, make, cap);
@@ -251,10 +287,9 @@ function addScenarios(
     }
     if (cap > 0) add(scenario, 'effect Queue', effectQueue, none, cap);
   }
-  for (const [impl, make] of rotate(Object.entries(impls), round)) {
+  for (const [impl, make, tryFirst] of rotate(contenders, round)) {
     if (impl === '@thi.ng/csp') continue; // no rendezvous channel
-    if (make === undefined) add('ping-pong', impl, pingPongTryFirst, none, 0);
-    else add('ping-pong', impl, pingPong, make, 0);
+    add('ping-pong', impl, tryFirst ? pingPongTryFirst : pingPong, make, 0);
   }
   const selects: [string, Scenario][] = [
     ['threadline', selectFour],
