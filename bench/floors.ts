@@ -1,107 +1,37 @@
+import { FloorChannel } from '../dist/src/cli/bench/floor-channel.js';
+
 // Reference channels for the channel benches: what a channel costs with
 // nothing but its queueing. None of them has close, abort, select or a yield
 // budget; they exist to be measured against.
 //
-// FloorChannel: every send and recv returns one promise ("one promise per
+// FloorChannel (the one `threadline bench` measures against, from
+// src/cli/bench): every send and recv returns one promise ("one promise per
 // operation", the floor issue 3 names). FloorOkChannel: the same, with each
 // receive resolving a fresh `{ value, ok }` as Channel.recv() must (Go's
 // `v, ok := <-ch`). MinimalChannel: an unbuffered channel with
 // trySend/tryRecv, the least a try-first rendezvous can cost: parked waiters
 // in linked lists, nothing else.
 
-/** The one-promise-per-operation floor: a channel with nothing but the queueing. */
-export class FloorChannel<T> {
-  readonly #cap: number;
-  #buf: T[] = [];
-  #head = 0;
-  #senders: { value: T; resolve: () => void }[] = [];
-  #receivers: ((v: T) => void)[] = [];
-  constructor(cap: number) {
-    this.#cap = cap;
-  }
-  send(value: T): Promise<void> {
-    const r = this.#receivers.shift();
-    if (r !== undefined) {
-      r(value);
-      return Promise.resolve();
-    }
-    if (this.#buf.length - this.#head < this.#cap) {
-      this.#buf.push(value);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#senders.push({ value, resolve }));
-  }
-  recv(): Promise<T> {
-    if (this.#buf.length > this.#head) {
-      const v = this.#buf[this.#head++] as T;
-      if (this.#head > 1024) {
-        this.#buf = this.#buf.slice(this.#head);
-        this.#head = 0;
-      }
-      const s = this.#senders.shift();
-      if (s !== undefined) {
-        this.#buf.push(s.value);
-        s.resolve();
-      }
-      return Promise.resolve(v);
-    }
-    const s = this.#senders.shift();
-    if (s !== undefined) {
-      s.resolve();
-      return Promise.resolve(s.value);
-    }
-    return new Promise((resolve) => this.#receivers.push(resolve));
-  }
-}
+export { FloorChannel };
 
 /**
  * The same floor, except that a receive hands over Go's `v, ok` pair as a
- * fresh `{ value, ok }` object, as Channel.recv() must (RecvResult): the
+ * `{ value, ok }` object, as Channel.recv() must (RecvResult): the
  * one-promise-per-operation floor of an API that reports `ok`. Resolving a
  * promise with an object costs more than with a number (allocation, and the
- * `then` lookup of the promise resolution procedure).
+ * `then` lookup of the promise resolution procedure). The pair is made by the
+ * sender and carried by a FloorChannel: one object per value either way.
  */
 export class FloorOkChannel<T> {
-  readonly #cap: number;
-  #buf: T[] = [];
-  #head = 0;
-  #senders: { value: T; resolve: () => void }[] = [];
-  #receivers: ((r: { value: T; ok: boolean }) => void)[] = [];
+  readonly #inner: FloorChannel<{ value: T; ok: boolean }>;
   constructor(cap: number) {
-    this.#cap = cap;
+    this.#inner = new FloorChannel(cap);
   }
   send(value: T): Promise<void> {
-    const r = this.#receivers.shift();
-    if (r !== undefined) {
-      r({ value, ok: true });
-      return Promise.resolve();
-    }
-    if (this.#buf.length - this.#head < this.#cap) {
-      this.#buf.push(value);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#senders.push({ value, resolve }));
+    return this.#inner.send({ value, ok: true });
   }
   recv(): Promise<{ value: T; ok: boolean }> {
-    if (this.#buf.length > this.#head) {
-      const v = this.#buf[this.#head++] as T;
-      if (this.#head > 1024) {
-        this.#buf = this.#buf.slice(this.#head);
-        this.#head = 0;
-      }
-      const s = this.#senders.shift();
-      if (s !== undefined) {
-        this.#buf.push(s.value);
-        s.resolve();
-      }
-      return Promise.resolve({ value: v, ok: true });
-    }
-    const s = this.#senders.shift();
-    if (s !== undefined) {
-      s.resolve();
-      return Promise.resolve({ value: s.value, ok: true });
-    }
-    return new Promise((resolve) => this.#receivers.push(resolve));
+    return this.#inner.recv();
   }
 }
 

@@ -548,62 +548,70 @@ describe('Channel', () => {
   });
 
   describe('scheduling', () => {
-    it('lets a timer fire during a 1,000,000-message ping-pong between two async loops', async () => {
-      const ping = new Channel<number>();
-      const pong = new Channel<number>();
-      const total = 1_000_000;
-      let exchanged = 0;
+    /**
+     * Runs `loop`, which counts its messages in `progress.count`, with a 0 ms
+     * timer armed, and checks that `total` messages moved and that the timer
+     * fired before the last one.
+     */
+    async function expectTimerFiresDuring(
+      total: number,
+      loop: (progress: { count: number }) => Promise<void>,
+    ): Promise<void> {
+      const progress = { count: 0 };
       let firedAt = -1;
       setTimeout(() => {
-        firedAt = exchanged;
+        firedAt = progress.count;
       }, 0);
-      const echo = (async () => {
-        for (;;) {
-          const r = await ping.recv();
-          if (!r.ok) return;
-          await pong.send(r.value);
-        }
-      })();
-      for (let i = 0; i < total / 2; i++) {
-        await ping.send(i);
-        await pong.recv();
-        exchanged += 2;
-      }
-      ping.close();
-      await echo;
-      expect(exchanged).toBe(total);
+      await loop(progress);
+      expect(progress.count).toBe(total);
       expect(firedAt).toBeGreaterThanOrEqual(0);
       expect(firedAt).toBeLessThan(total);
+    }
+
+    it('lets a timer fire during a 1,000,000-message ping-pong between two async loops', async () => {
+      const total = 1_000_000;
+      await expectTimerFiresDuring(total, async (progress) => {
+        const ping = new Channel<number>();
+        const pong = new Channel<number>();
+        const echo = (async () => {
+          for (;;) {
+            const r = await ping.recv();
+            if (!r.ok) return;
+            await pong.send(r.value);
+          }
+        })();
+        for (let i = 0; i < total / 2; i++) {
+          await ping.send(i);
+          await pong.recv();
+          progress.count += 2;
+        }
+        ping.close();
+        await echo;
+      });
     });
 
     it('lets a timer fire during a 1,000,000-message try-first ping-pong', async () => {
       // trySend/tryRecv resume no one through a promise of their own: only the
       // wake-ups of the parked side count against the budget here.
-      const ping = new Channel<number>();
-      const pong = new Channel<number>();
       const total = 1_000_000;
-      let exchanged = 0;
-      let firedAt = -1;
-      setTimeout(() => {
-        firedAt = exchanged;
-      }, 0);
-      const echo = (async () => {
-        for (;;) {
-          const r = ping.tryRecv() ?? (await ping.recv());
-          if (!r.ok) return;
-          pong.trySend(r.value) || (await pong.send(r.value));
+      await expectTimerFiresDuring(total, async (progress) => {
+        const ping = new Channel<number>();
+        const pong = new Channel<number>();
+        const echo = (async () => {
+          for (;;) {
+            const r = ping.tryRecv() ?? (await ping.recv());
+            if (!r.ok) return;
+            pong.trySend(r.value) || (await pong.send(r.value));
+          }
+        })();
+        for (let i = 0; i < total / 2; i++) {
+          ping.trySend(i) || (await ping.send(i));
+          pong.tryRecv() ?? (await pong.recv());
+          progress.count += 2;
         }
-      })();
-      for (let i = 0; i < total / 2; i++) {
-        ping.trySend(i) || (await ping.send(i));
-        pong.tryRecv() ?? (await pong.recv());
-        exchanged += 2;
-      }
-      ping.close();
-      await echo;
-      expect(exchanged).toBe(total);
-      expect(firedAt).toBeGreaterThanOrEqual(0);
-      expect(firedAt).toBeLessThan(total);
+        ping.close();
+        await echo;
+      });
     });
 
     it('lets a timer fire during a 1,000,000-value buffered stream, and the pause gives the producer no head start', async () => {
@@ -611,26 +619,20 @@ describe('Channel', () => {
       // the buffer neither full nor empty, no one parks. The pause must defer
       // both sides: a producer left running fills the buffer, and from then
       // on every value costs it a park and a wake-up (see resolvedVoid).
-      const ch = new Channel<number>(128);
       const total = 1_000_000;
-      let received = 0;
       let parked = 0;
-      let firedAt = -1;
-      setTimeout(() => {
-        firedAt = received;
-      }, 0);
-      const producer = (async () => {
-        for (let i = 0; i < total; i++) {
-          if (ch.length === ch.capacity) parked++;
-          await ch.send(i);
-        }
-        ch.close();
-      })();
-      for await (const _ of ch) received++;
-      await producer;
-      expect(received).toBe(total);
-      expect(firedAt).toBeGreaterThanOrEqual(0);
-      expect(firedAt).toBeLessThan(total);
+      await expectTimerFiresDuring(total, async (progress) => {
+        const ch = new Channel<number>(128);
+        const producer = (async () => {
+          for (let i = 0; i < total; i++) {
+            if (ch.length === ch.capacity) parked++;
+            await ch.send(i);
+          }
+          ch.close();
+        })();
+        for await (const _ of ch) progress.count++;
+        await producer;
+      });
       expect(parked).toBeLessThan(total / 2);
     });
   });

@@ -170,8 +170,9 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
     if (this.#closed) return Promise.reject(new ChannelClosedError());
     if (this.#offer(value)) return resolvedVoid();
     if (this.#sendq === undefined) this.#sendq = new WaitQueue();
-    if (signal === undefined) return parkSend(this.#sendq, value);
-    return park<void>(this.#sendq, K_SEND, value, signal);
+    return signal === undefined
+      ? parkSend(this.#sendq, value)
+      : park<void>(this.#sendq, K_SEND, value, signal);
   }
 
   /**
@@ -212,7 +213,6 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
     if (sendq !== undefined && sendq.size > 0)
       return resolvedWith({ value: takeSent(sendq) as T, ok: true });
     if (this.#closed) return resolvedWith({ value: undefined, ok: false });
-    if (signal === undefined) return parkRecv(this.#recvq ?? this.#receivers());
     return this.#parkRecv(K_RECV, signal);
   }
 
@@ -225,11 +225,8 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
    * if (r?.ok) use(r.value);
    */
   tryRecv(): RecvResult<T> | undefined {
-    const ring = this.#ring;
-    const sendq = this.#sendq;
-    if ((ring === undefined || ring.length === 0) && (sendq === undefined || sendq.size === 0)) {
-      return this.#closed ? { value: undefined, ok: false } : undefined;
-    }
+    if (!this.#recvReady()) return undefined;
+    if (this.#isDrained()) return { value: undefined, ok: false };
     return { value: this.#take(), ok: true };
   }
 
@@ -316,7 +313,8 @@ export class Channel<T> implements ReceiveChannel<T>, SendChannel<T> {
   }
 
   #parkRecv<R>(kind: number, signal: AbortSignal | undefined): Promise<R> {
-    return park<R>(this.#recvq ?? this.#receivers(), kind, undefined, signal);
+    const q = this.#receivers();
+    return signal === undefined ? parkRecv<R>(q, kind) : park<R>(q, kind, undefined, signal);
   }
 
   #receivers(): WaitQueue {
