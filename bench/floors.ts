@@ -16,22 +16,59 @@ export { FloorChannel };
 
 /**
  * The same floor, except that a receive hands over Go's `v, ok` pair as a
- * `{ value, ok }` object, as Channel.recv() must (RecvResult): the
+ * fresh `{ value, ok }` object, as Channel.recv() must (RecvResult): the
  * one-promise-per-operation floor of an API that reports `ok`. Resolving a
  * promise with an object costs more than with a number (allocation, and the
- * `then` lookup of the promise resolution procedure). The pair is made by the
- * sender and carried by a FloorChannel: one object per value either way.
+ * `then` lookup of the promise resolution procedure).
+ *
+ * A copy of FloorChannel's logic, not a wrapper: made by the sender and
+ * carried through FloorChannel, the pair sat in the buffer and survived
+ * young-generation collections there, and buffered producer→consumer measured
+ * 1.14× the bare floor instead of 1.02× (bench/channel.bench.ts): a floor must
+ * be as cheap as the API allows, so the pair is made when it is received.
  */
 export class FloorOkChannel<T> {
-  readonly #inner: FloorChannel<{ value: T; ok: boolean }>;
+  readonly #cap: number;
+  #buf: (T | undefined)[] = [];
+  #head = 0;
+  #senders: { value: T; resolve: () => void }[] = [];
+  #receivers: ((r: { value: T; ok: boolean }) => void)[] = [];
   constructor(cap: number) {
-    this.#inner = new FloorChannel(cap);
+    this.#cap = cap;
   }
   send(value: T): Promise<void> {
-    return this.#inner.send({ value, ok: true });
+    const r = this.#receivers.shift();
+    if (r !== undefined) {
+      r({ value, ok: true });
+      return Promise.resolve();
+    }
+    if (this.#buf.length - this.#head < this.#cap) {
+      this.#buf.push(value);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#senders.push({ value, resolve }));
   }
   recv(): Promise<{ value: T; ok: boolean }> {
-    return this.#inner.recv();
+    if (this.#buf.length > this.#head) {
+      const v = this.#buf[this.#head] as T;
+      this.#buf[this.#head++] = undefined;
+      if (this.#head > 1024) {
+        this.#buf = this.#buf.slice(this.#head);
+        this.#head = 0;
+      }
+      const s = this.#senders.shift();
+      if (s !== undefined) {
+        this.#buf.push(s.value);
+        s.resolve();
+      }
+      return Promise.resolve({ value: v, ok: true });
+    }
+    const s = this.#senders.shift();
+    if (s !== undefined) {
+      s.resolve();
+      return Promise.resolve({ value: s.value, ok: true });
+    }
+    return new Promise((resolve) => this.#receivers.push(resolve));
   }
 }
 
