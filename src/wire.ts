@@ -19,7 +19,10 @@
 //                     the worker's taskSignal fires, the thread is terminated after the grace)
 //                     RUNNING → EXITED (worker, from its process 'exit' event: a timeout must
 //                     not race a process.exit() whose thread is still shutting down)
-//   float64 at startOffset(n) + 8i   epoch ms at which task i started (worker, before RUNNING)
+//   float64 at startOffset(n) + 8i   epoch ms at which task i's run time started (worker,
+//                     before RUNNING); while the thread first imports the task's module it
+//                     is minus the claim time, then (worker, after the import) the moment
+//                     the import ended: timeoutMs counts run time, not a module's import
 // One-task state buffers are recycled by main once their call is over; most
 // one-task calls use a slot of the pool's slab instead (see "One-task calls").
 // Invariant: each task's state leaves QUEUED exactly once, so a task either runs

@@ -38,6 +38,9 @@ describe('createPool()', () => {
     expect(() => createPool({ maxQueue: -1 })).toThrow(
       'threadline: createPool option maxQueue must be an integer >= 0, got -1',
     );
+    expect(() => createPool({ importTimeoutMs: 0 })).toThrow(
+      'threadline: createPool option importTimeoutMs must be an integer >= 1, got 0',
+    );
     expect(() => createPool({ name: '' })).toThrow(
       new TypeError('threadline: createPool option name must be a non-empty string, got '),
     );

@@ -10,6 +10,7 @@ import {
   type Pool,
 } from 'threadline';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as slow from '../dist/test/fixtures/slow-import.js';
 import * as t from '../dist/test/fixtures/worker-tasks.js';
 import { expectRanOnce, seeded } from './support/runs.js';
 
@@ -55,6 +56,64 @@ describe('go(handle) on a worker', () => {
       expect((await blocker).ok).toBe(true);
       expect(r.ok).toBe(true);
       expect(r.waitMs).toBeGreaterThan(r.elapsedMs);
+    });
+
+    describe('a thread that first imports the task module', () => {
+      // Each thread imports test/fixtures/slow-import.ts once: its top level
+      // busy-waits FIXTURE_IMPORT_MS (or never ends: 'hang'), set per pool.
+      const slowPool = (importMs: string, options: Parameters<typeof createPool>[0] = {}) =>
+        pool({ env: { ...process.env, FIXTURE_IMPORT_MS: importMs }, ...options });
+
+      it('does not count the import against timeoutMs', async () => {
+        // Counted, each task timed out during the import, its thread was
+        // replaced, and the next fresh thread imported again: no task ever ran.
+        const p = slowPool('150');
+        const t0 = performance.now();
+        const first = await go(slow.double, [21], { pool: p, timeoutMs: 50 });
+        expect(first.errorKind).toBeUndefined();
+        expect(first.value).toBe(42);
+        expect(performance.now() - t0).toBeGreaterThanOrEqual(150);
+        expect(first.elapsedMs).toBeLessThan(50);
+        const again = await go(slow.double, [2], { pool: p, timeoutMs: 50 });
+        expect(again.value).toBe(4);
+        expect(again.threadId).toBe(first.threadId);
+      });
+
+      it('still times out the run after the import, from the end of the import', async () => {
+        const p = slowPool('150');
+        const t0 = performance.now();
+        const r = await go(slow.busy, [5_000], { pool: p, timeoutMs: 60 });
+        const wall = performance.now() - t0;
+        expect(r.errorKind).toBe('Timeout');
+        expect(r.error?.message).toBe('threadline: task "busy" timed out after 60ms');
+        // 150 ms of import, then 60 ms of run time (+ up to one 10 ms look of the import's end).
+        expect(wall).toBeGreaterThanOrEqual(200);
+        expect(wall).toBeLessThan(2_000);
+        expect((await go(slow.double, [1], { pool: p, timeoutMs: 50 })).value).toBe(2);
+      });
+
+      it('settles Timeout when the import outlasts importTimeoutMs, and replaces the thread', async () => {
+        const p = slowPool('hang', { importTimeoutMs: 200 });
+        const t0 = performance.now();
+        const r = await go(slow.double, [1], { pool: p, timeoutMs: 50 });
+        expect(r.errorKind).toBe('Timeout');
+        expect(r.error?.message).toBe(
+          'threadline: task "double" timed out: its module did not load within 200ms (importTimeoutMs)',
+        );
+        expect((r.error as Error & { cause: Error }).cause.name).toBe('TimeoutError');
+        expect(r.elapsedMs).toBeGreaterThanOrEqual(200);
+        expect(performance.now() - t0).toBeLessThan(2_000);
+        // The stuck thread is terminated and replaced: a task of another module runs.
+        const next = await go(t.add, [1, 2], { pool: p });
+        expect(next.value).toBe(3);
+        expect(next.threadId).not.toBe(r.threadId);
+      });
+
+      it('leaves a task without timeoutMs waiting for the import', async () => {
+        const p = slowPool('300', { importTimeoutMs: 50 });
+        const r = await go(slow.double, [5], { pool: p });
+        expect(r.value).toBe(10);
+      });
     });
 
     it('times out tasks inside a batch and runs the rest of the batch', async () => {

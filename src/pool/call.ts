@@ -132,6 +132,19 @@ export class Slab {
 
 /** How long a timed-out or aborted task may keep running before its thread is terminated. */
 export const GRACE_MS = 100;
+/**
+ * How often a timed job whose thread is still importing its module is looked
+ * at again: its deadline (import end + timeoutMs) is unknown until then, so it
+ * may fire up to this much late.
+ */
+const IMPORT_POLL_MS = 10;
+
+/** `threadline: task "<source>" <what>`, Timeout, caused by a TimeoutError (AbortSignal.timeout()'s reason). */
+function timeoutError(source: string, what: string): KindError {
+  return new KindError('Timeout', `threadline: task "${source}" ${what}`, {
+    cause: new DOMException(`threadline: task ${what}`, 'TimeoutError'),
+  });
+}
 
 /** An attempt that main settled: not run, aborted, or lost with its worker. */
 export interface JobFailure {
@@ -361,7 +374,8 @@ export class CallRecord {
 
   /** Settles a job that was running on this call's thread, as failed now. */
   #failRunning(job: Job, error: KindError, kind: ErrorKind, pool: Pool): void {
-    const start = this.#starts[job.index] as number;
+    // Negative while the thread imported the task's module: the claim time.
+    const start = Math.abs(this.#starts[job.index] as number);
     const now = performance.timeOrigin + performance.now();
     this.settle(
       job,
@@ -405,21 +419,30 @@ export class CallRecord {
     if (job !== undefined && ms !== undefined && !job.done) {
       if (Atomics.load(this.#state, HEADER_WORDS + cur) === RUNNING) {
         const now = performance.timeOrigin + performance.now();
-        const deadline = (this.#starts[cur] as number) + ms;
-        if (now >= deadline) {
-          const source = job.source;
-          const reason = new DOMException(
-            `threadline: task timed out after ${ms}ms`,
-            'TimeoutError',
-          );
-          const error = new KindError(
-            'Timeout',
-            `threadline: task "${source}" timed out after ${ms}ms`,
-            { cause: reason },
-          );
-          this.#abandon(job, 'Timeout', error, pool);
+        const start = this.#starts[cur] as number;
+        if (start < 0) {
+          // Its thread still imports its module: the run time has not started;
+          // the import has its own limit. Look again soon: the task's deadline
+          // is known only once the import ended.
+          const limit = pool.importTimeoutMs;
+          const deadline = -start + limit;
+          if (now >= deadline) {
+            this.#abandon(
+              job,
+              'Timeout',
+              timeoutError(
+                job.source,
+                `timed out: its module did not load within ${limit}ms (importTimeoutMs)`,
+              ),
+              pool,
+            );
+          } else {
+            dueIn = Math.min(deadline - now, IMPORT_POLL_MS);
+          }
+        } else if (now >= start + ms) {
+          this.#abandon(job, 'Timeout', timeoutError(job.source, `timed out after ${ms}ms`), pool);
         } else {
-          dueIn = deadline - now;
+          dueIn = start + ms - now;
         }
       }
     }

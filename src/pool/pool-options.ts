@@ -25,6 +25,13 @@ export interface PoolOptions {
   /** Environment of the threads; default a copy of process.env. */
   env?: Record<string, string>;
   /**
+   * ms a task with `timeoutMs` may wait for its thread to import its module
+   * (the first task of a module on each thread) before it settles Timeout and
+   * the thread is replaced; its `timeoutMs` counts from the end of the import.
+   * Default 10000.
+   */
+  importTimeoutMs?: number;
+  /**
    * µs a worker that finished a lone task keeps polling for the next one
    * before it sleeps (Go's spinning threads): a task handed to a spinning
    * worker starts in about 1 µs instead of the tens of µs that waking a
@@ -57,6 +64,7 @@ export function checkOptions(o: PoolOptions): void {
   int('minThreads', 0);
   int('maxThreads', 1);
   int('idleTimeout', 0);
+  int('importTimeoutMs', 1);
   int('spinMicros', 0);
   if (o.spinMicros !== undefined && o.spinMicros > MAX_SPIN_MICROS) {
     throw new RangeError(

@@ -67,6 +67,14 @@ const MAX_BATCH = 128;
  */
 const SPIN_MICROS = 0;
 
+/**
+ * Default importTimeoutMs. A task's timeoutMs counts its run time, not the
+ * import of its module by a fresh thread: counted, an import longer than the
+ * timeout timed out every task, each on a fresh thread that imported again.
+ * Yet an import that never ends must not hold a timed task forever.
+ */
+const IMPORT_TIMEOUT_MS = 10_000;
+
 let poolCount = 0;
 let tagCount = 0;
 
@@ -92,6 +100,8 @@ interface ThreadInfo {
  */
 export class Pool implements PoolSource, AsyncDisposable {
   readonly name: string;
+  /** How long a timed task may wait for its thread to import its module (createPool's option, default 10000 ms). */
+  readonly importTimeoutMs: number;
   readonly #piscina: Piscina;
   readonly #maxThreads: number;
   readonly #maxQueue: number;
@@ -136,6 +146,7 @@ export class Pool implements PoolSource, AsyncDisposable {
   constructor(options: PoolOptions = {}) {
     checkOptions(options);
     this.name = options.name ?? `pool-${++poolCount}`;
+    this.importTimeoutMs = options.importTimeoutMs ?? IMPORT_TIMEOUT_MS;
     this.#maxThreads = options.maxThreads ?? availableParallelism();
     const minThreads = Math.min(options.minThreads ?? 1, this.#maxThreads);
     this.#maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;

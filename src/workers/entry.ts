@@ -65,6 +65,7 @@ import {
   startSpinning,
   stopSpinning,
 } from './handoff.js';
+import { cachedTask } from './lookup.js';
 import { type RunOutput, runTask, Transferring } from './run-task.js';
 import { CurrentTask, setCurrentTask } from './task-signal.js';
 
@@ -365,7 +366,13 @@ function runOne(
   starts: Float64Array,
   i: number,
 ): RunOutput | Promise<RunOutput | undefined> | undefined {
-  starts[i] = performance.timeOrigin + performance.now();
+  const url = wire[at] as string;
+  const name = wire[at + 1] as string;
+  const fn = cachedTask(url, name);
+  const now = performance.timeOrigin + performance.now();
+  // A task whose module this thread has yet to import starts its run time when
+  // the import ends (runTask writes it then): negative until then (src/wire.ts).
+  starts[i] = fn === undefined ? -now : now;
   const word = HEADER_WORDS + i;
   if (Atomics.compareExchange(state, word, QUEUED, RUNNING) !== QUEUED) return undefined;
   Atomics.store(state, WORD_CURRENT, i);
@@ -376,14 +383,17 @@ function runOne(
   let out: RunOutput | Promise<RunOutput>;
   try {
     out = runTask(
-      wire[at] as string,
-      wire[at + 1] as string,
+      fn,
+      url,
+      name,
       wire[at + 2] as unknown[],
       wire[at + 3] as string,
       wire[at + 4] as number,
       wire[at + 5] as WireTrace | undefined,
       state,
       word,
+      starts,
+      i,
     );
   } catch (err) {
     // runTask never throws; if it did (a bug), keep the bookkeeping right.

@@ -39,7 +39,7 @@ import {
   type WireResponse,
   type WireTrace,
 } from '../wire.js';
-import { cachedTask, lookupTask } from './lookup.js';
+import { lookupTask } from './lookup.js';
 import {
   drainSpans,
   install,
@@ -82,13 +82,17 @@ const UNTRACED: TaskTrace = { traceId: '', spanId: '', span: undefined, ctx: und
 /**
  * runTask runs one task and returns its encoded response (synchronously when
  * the task is loaded and returns a plain value); never throws nor rejects.
+ * `fn` is the task's function when this thread already has it (cachedTask),
+ * else undefined: runTask imports its module first and, when the import ends,
+ * writes `starts[index]` (the task's run time starts then, see src/wire.ts).
  * `state[word] > DONE` tells whether main already settled the task (timeout or
  * abort); `state` undefined: it cannot be abandoned.
  *
  * @example
- * const out = await runTask(url, 'fib', [30], 'fib', 0, undefined, undefined, 0);
+ * const out = await runTask(cachedTask(url, 'fib'), url, 'fib', [30], 'fib', 0, undefined, undefined, 0, undefined, 0);
  */
 export function runTask(
+  fn: Fn | undefined,
   url: string,
   name: string,
   args: unknown[],
@@ -97,9 +101,12 @@ export function runTask(
   wt: WireTrace | undefined,
   state: Int32Array | undefined,
   word: number,
+  starts: Float64Array | undefined,
+  index: number,
 ): RunOutput | Promise<RunOutput> {
-  const fn = cachedTask(url, name);
-  if (fn === undefined) return lookupAndRun(url, name, args, source, attempt, wt, state, word);
+  if (fn === undefined) {
+    return lookupAndRun(url, name, args, source, attempt, wt, state, word, starts, index);
+  }
   return runWith(fn, undefined, name, args, source, attempt, wt, state, word);
 }
 
@@ -112,6 +119,8 @@ async function lookupAndRun(
   wt: WireTrace | undefined,
   state: Int32Array | undefined,
   word: number,
+  starts: Float64Array | undefined,
+  index: number,
 ): Promise<RunOutput> {
   let fn: Fn | undefined;
   let lookupError: unknown;
@@ -120,6 +129,7 @@ async function lookupAndRun(
   } catch (err) {
     lookupError = err;
   }
+  if (starts !== undefined) starts[index] = ORIGIN + performance.now();
   return runWith(fn, lookupError, name, args, source, attempt, wt, state, word);
 }
 
