@@ -13,7 +13,7 @@
 //   (Promise.race over long-lived promises leaks, nodejs/node#17469).
 
 import { ChannelClosedError } from '../observe/kind-error.js';
-import { type Channel, internals } from './channel.js';
+import { Channel, internals } from './channel.js';
 import type { ReceiveChannel, SendChannel } from './types.js';
 import { armPromise, CaseWaiter, K_SELECT, type SelectOwner } from './wait-queue.js';
 import { resolvedWith, resume } from './yield-budget.js';
@@ -269,4 +269,21 @@ export function select<const Cs extends readonly (SelectCase | null | undefined)
   }
   if (signal !== undefined) signal.addEventListener('abort', op, { once: true });
   return promise;
+}
+
+/**
+ * Two channels, never reachable from outside, with a select parked on them,
+ * and its cases: they keep the hidden classes of a parked select (Case,
+ * SelectOp, CaseWaiter) alive across full GCs, as Channel's #shapeKeepers do
+ * for plain operations (why: see there). Internal: exported only so that the
+ * binding is kept.
+ */
+export const selectShapeKeepers: readonly unknown[] = parkSelect();
+
+function parkSelect(): unknown[] {
+  const a = new Channel<unknown>(0);
+  const b = new Channel<unknown>(0);
+  const cases = [recv(a), send(b, undefined)];
+  void select(cases);
+  return [a, b, cases];
 }
