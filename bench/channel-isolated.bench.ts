@@ -15,7 +15,8 @@
 // that rotates; ratios are medians of the per-round ratios.
 //
 // A process warms up with 3 runs of 100k messages, then reports the median of
-// REPS timed runs of N messages (ns per message).
+// REPS timed runs of N messages (ns per message), with no forced GC between
+// them (see solo()).
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -150,8 +151,14 @@ async function solo(scenario: string, who: Contender, als: boolean): Promise<num
   }
   for (let i = 0; i < 3; i++) await run(100_000);
   const ns: number[] = [];
+  // No gc() between runs: the process holds this contender alone, and a full
+  // GC at a moment when the contender has no live channel drops the hidden
+  // classes its optimized code depends on (V8 keeps them through instances
+  // only): every timed run would then begin by re-optimizing, to a different
+  // extent for each contender (--trace-deopt "weak objects": 9-16 functions of
+  // the floor, the minimal channel and async-channel; threadline keeps its
+  // shapes alive since, see Channel's #shapeKeepers).
   for (let i = 0; i < REPS; i++) {
-    (globalThis as { gc?: () => void }).gc?.();
     const t0 = performance.now();
     await run(N);
     ns.push(((performance.now() - t0) * 1e6) / N);
