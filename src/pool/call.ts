@@ -7,6 +7,10 @@
 // time from the state words (written by the worker), times the job out when its
 // deadline passed (RUNNING → ABORTED_TIMEOUT by CAS), and re-arms for the next
 // deadline. A job whose state word already moved to DONE keeps its result.
+// A job whose thread still imports its module has no start time yet (negative,
+// see src/wire.ts): timeoutMs counts run time, so the timer looks again every
+// IMPORT_POLL_MS and times the job out only if the import outlasts the pool's
+// importTimeoutMs.
 // An aborted job settles at once; its thread is terminated when, GRACE_MS
 // later, it is still running that job (taskSignal() lets it stop earlier).
 //
