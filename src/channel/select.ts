@@ -22,6 +22,7 @@ import { resolvedWith, resume } from './yield-budget.js';
  * A receive case, built by `recv(ch)`.
  *
  * @example
+ * const numbers = new Channel<number>();
  * const c: RecvCase<number> = recv(numbers);
  */
 export interface RecvCase<T> {
@@ -33,6 +34,7 @@ export interface RecvCase<T> {
  * A send case, built by `send(ch, value)`.
  *
  * @example
+ * const numbers = new Channel<number>();
  * const c: SendCase<number> = send(numbers, 42);
  */
 export interface SendCase<T> {
@@ -88,6 +90,8 @@ type CaseResult<N extends number, C> = C extends NilCase | null | undefined
  * For a literal cases array it is a union discriminated by `index`.
  *
  * @example
+ * const numbers = new Channel<number>();
+ * const names = new Channel<string>();
  * const r = await select([recv(numbers), recv(names)]);
  * if (r.index === 1 && r.ok) r.value; // string
  */
@@ -209,8 +213,11 @@ function noop(): void {}
  * case was not built by `recv()` or `send()`.
  *
  * @example
- * const r = await select([recv(jobs), send(out, last), recv(after(100))]);
- * if (r.index === 0 && r.ok) handle(r.value);
+ * const jobs = new Channel<string>();
+ * const out = new Channel<number>(1);
+ * const r = await select([recv(jobs), send(out, 42), recv(after(100))]);
+ * if (r.index === 0 && r.ok) console.log(r.value.toUpperCase()); // a job
+ * if (r.index === 2) console.log('no job within 100 ms');
  */
 export function select<const Cs extends readonly (SelectCase | null | undefined)[]>(
   cases: Cs,

@@ -107,10 +107,10 @@ const definingNow = new Map<string, Set<string>>();
  *
  * @example
  * // tasks/math.ts
- * export const fib = defineTask(import.meta.url, 'fib', (n: number): number =>
- *   n < 2 ? n : fib.fn(n - 1) + fib.fn(n - 2));
+ * const fibOf = (n: number): number => (n < 2 ? n : fibOf(n - 1) + fibOf(n - 2));
+ * export const fib = defineTask(import.meta.url, 'fib', fibOf);
  * // main.ts
- * const r = await go(fib, [30]);
+ * const r = await go(fib, [30]); // r.value: number
  */
 export function defineTask<A extends readonly unknown[], R>(
   url: string,

@@ -47,7 +47,8 @@ export interface TryGo {
  * Options of `new Group()`.
  *
  * @example
- * new Group({ limit: 8, signal: shutdown.signal });
+ * const stop = new AbortController();
+ * const g = new Group({ limit: 8, signal: stop.signal });
  */
 export interface GroupOptions {
   /** Most tasks running at once; absent or negative: no limit (Go's SetLimit(-1)). */
@@ -147,7 +148,8 @@ export class Group<R = unknown> {
    *
    * @throws Error when wait() already resolved; go()'s TypeErrors for bad arguments.
    * @example
-   * const task = g.go(async ({ signal }) => work(signal), { source: 'work' });
+   * const g = new Group();
+   * const task = g.go(async ({ signal }) => fetch(url, { signal }), { source: 'work' });
    */
   declare readonly go: typeof go;
 
