@@ -175,6 +175,20 @@ export type WireHanded = readonly unknown[];
 /** First field of the message a worker posts on parentPort with its handoff port. */
 export const HANDOFF_PORT_MESSAGE = 'threadline.handoff-port';
 
+/**
+ * Main → worker, on its handoff port: a traced task of this thread was
+ * abandoned (timeout, abort) and may never answer; send the spans ended so far.
+ * Only to workers that do not spin (a spinning worker reads that port for tasks).
+ */
+export const FLUSH_SPANS_REQUEST = 'threadline.flush-spans';
+
+/**
+ * First field of the worker's answer, on parentPort: `[FLUSHED_SPANS_MESSAGE,
+ * poolTag, EncodedSpan[]]`, the spans its recording held. Without it, the user
+ * spans a hung task had ended died with its terminated thread.
+ */
+export const FLUSHED_SPANS_MESSAGE = 'threadline.flushed-spans';
+
 /** W3C trace context of the caller, as threadline writes it. */
 export interface WireTrace {
   /** `00-<trace-id>-<parent-id>-<flags>`. */

@@ -231,6 +231,24 @@ describe('worker spans', () => {
     expect(spans.filter((x) => x.name === 'after-abort')).toHaveLength(1);
   });
 
+  it('delivers the user spans a task ended before it hung, although its thread is terminated', async () => {
+    const s = setUp('wrapper');
+    await go(t.noop, [], { pool: s.pool }); // the module is loaded: the timeout counts the task alone
+    const first = await go(t.threadOf, [], { pool: s.pool });
+    const r = await s.inSpan(() => go(t.spanThenHang, [], { pool: s.pool, timeoutMs: 30 }));
+    expect(r.errorKind).toBe('Timeout');
+    const before = await waitFor(() =>
+      s.exporter.getFinishedSpans().find((x) => x.name === 'before-hang'),
+    );
+    expect(before.parentSpanContext?.spanId).toBe(r.spanId);
+    expect(before.spanContext().traceId).toBe(r.traceId);
+    // The hung thread was terminated and replaced.
+    const next = await go(t.threadOf, [], { pool: s.pool });
+    expect(next.value).not.toBe(first.value);
+    expect(s.exporter.getFinishedSpans().filter((x) => x.name === 'before-hang')).toHaveLength(1);
+    expect(s.exporter.getFinishedSpans().filter((x) => x.name === 'spanThenHang')).toHaveLength(1);
+  });
+
   describe('a worker that has recorded a sampled task', () => {
     // Untraced = no SDK registered on main (go() then sends no caller context):
     // the SDK is unregistered around the untraced call and registered again after.

@@ -364,6 +364,7 @@ export class CallRecord {
     if (Atomics.compareExchange(this.#state, word, RUNNING, to) !== RUNNING) return; // DONE: keep its result
     const tid = this.threadId;
     this.#failRunning(job, error, kind, pool);
+    if (job.trace !== undefined) pool.requestSpans(tid);
     const grace = setTimeout(() => {
       if (
         Atomics.load(this.#state, word) === to &&

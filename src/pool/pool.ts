@@ -44,7 +44,16 @@ import {
   recordWorkerExit,
   type WorkerExitReason,
 } from '../observe/metrics.js';
-import { HANDOFF_PORT_MESSAGE, type WireResponse, type WireResult } from '../wire.js';
+import { deliverWorkerSpans } from '../observe/span-processor.js';
+import {
+  decodeSpan,
+  type EncodedSpan,
+  FLUSH_SPANS_REQUEST,
+  FLUSHED_SPANS_MESSAGE,
+  HANDOFF_PORT_MESSAGE,
+  type WireResponse,
+  type WireResult,
+} from '../wire.js';
 import { CallRecord, notCloned, notStarted, Slab } from './call.js';
 import { IdleReaper } from './idle-reaper.js';
 import { abortError, type Job } from './job.js';
@@ -243,6 +252,16 @@ export class Pool implements PoolSource, AsyncDisposable {
       clearInterval(this.#keepAlive);
       this.#keepAlive = undefined;
     }
+  }
+
+  /**
+   * Asks thread `threadId` for the spans it has recorded, after main abandoned
+   * a traced task there: a task that hangs would take them with its thread.
+   * Not in spinning pools (their workers read the handoff port for tasks). Internal.
+   */
+  requestSpans(threadId: number): void {
+    if (this.#spins) return;
+    this.#ports.get(threadId)?.postMessage(FLUSH_SPANS_REQUEST);
   }
 
   /** Terminates the thread running a task that outlived its grace period. Internal. */
@@ -469,6 +488,9 @@ export class Pool implements PoolSource, AsyncDisposable {
     if (!Array.isArray(m)) return;
     if (m[0] !== this.#tag) {
       if (m[0] === HANDOFF_PORT_MESSAGE) this.#addPort(m[1] as number, m[2] as MessagePort);
+      else if (m[0] === FLUSHED_SPANS_MESSAGE && m[1] === this.#tag) {
+        deliverWorkerSpans((m[2] as EncodedSpan[]).map(decodeSpan));
+      }
       return;
     }
     const w = m as WireResult; // indexed, not destructured: no iterator per message

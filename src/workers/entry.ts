@@ -37,6 +37,8 @@ import { KindError } from '../observe/kind-error.js';
 import {
   DONE,
   EXITED,
+  FLUSH_SPANS_REQUEST,
+  FLUSHED_SPANS_MESSAGE,
   HEADER_WORDS,
   QUEUED,
   RESPONSE_KIND,
@@ -66,6 +68,7 @@ import {
   stopSpinning,
 } from './handoff.js';
 import { cachedTask } from './lookup.js';
+import { drainSpans } from './recording.js';
 import { type RunOutput, runTask, Transferring } from './run-task.js';
 import { CurrentTask, setCurrentTask } from './task-signal.js';
 
@@ -244,7 +247,24 @@ function directDone(id: number, out: RunOutput | undefined, state: Int32Array): 
 }
 
 if (handoffPort !== undefined && !spinning()) {
-  handoffPort.on('message', runDirect);
+  handoffPort.on('message', onHandoffMessage);
+}
+
+function onHandoffMessage(m: WireCall | typeof FLUSH_SPANS_REQUEST): void {
+  if (m === FLUSH_SPANS_REQUEST) flushSpans();
+  else runDirect(m);
+}
+
+/**
+ * Main abandoned a traced task of this thread: post the spans ended so far now,
+ * not with a response that may never come (the thread is terminated if the
+ * task does not stop). Runs at once, even while a task is running: a task that
+ * hangs on an await leaves the event loop free; one that spins on the CPU
+ * never lets this run, and its spans are lost with the thread.
+ */
+function flushSpans(): void {
+  const spans = drainSpans();
+  if (spans !== undefined) parentPort?.postMessage([FLUSHED_SPANS_MESSAGE, poolTag, spans]);
 }
 
 /**

@@ -4,7 +4,10 @@
 // install() registers, once per thread, an AsyncLocalStorage context manager and
 // a TracerProvider whose spans, when ended, are appended to `pending`; the next
 // task response takes them all (drainSpans), so spans travel inside result
-// envelopes and none is lost while the worker is busy.
+// envelopes and none is lost while the worker is busy. When main abandons a
+// traced task (timeout, abort), it asks the thread for them at once
+// (entry.ts flushSpans): a task that hangs on an await would otherwise take
+// them with its terminated thread.
 // Sampling is parent-based: a span is recorded only when its parent is sampled;
 // a span with no parent (started outside any task context) is not recorded.
 //
