@@ -25,6 +25,13 @@ describe('createPool()', () => {
     expect(pool.busyTimeSeconds()).toBeGreaterThan(0);
   });
 
+  it('reports importTimeoutMs: the option, or 10000', async () => {
+    await using given = createPool({ importTimeoutMs: 500, minThreads: 0 });
+    await using fallback = createPool({ minThreads: 0 });
+    expect(given.importTimeoutMs).toBe(500);
+    expect(fallback.importTimeoutMs).toBe(10_000);
+  });
+
   it('rejects invalid options, naming the option and the value', () => {
     expect(() => createPool({ maxThreads: 0 })).toThrow(
       new RangeError('threadline: createPool option maxThreads must be an integer >= 1, got 0'),
